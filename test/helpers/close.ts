@@ -1,0 +1,77 @@
+// DESIGN.md §6: how we compare with the PyTorch reference. Element-wise |a - b| <= rtol*|b| + atol with
+// atol = 1e-6 * max|b| (at least 1e-9). A reference whose abs-sum is below 1e-9 is mathematically zero
+// (rounding noise), so ours must be below 1e-9 too. These are the rules; never loosen them to pass.
+import { expect } from "vitest";
+
+export const RTOL = { logits: 1e-5, loss: 1e-5, hidden: 1e-5, params: 1e-5, grads: 1e-4, optim: 1e-6 } as const;
+
+export type Nested = number | Nested[];
+
+export function flatten(x: Nested | ArrayLike<number>): number[] {
+  if (typeof x === "number") return [x];
+  const out: number[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "number") out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof (v as ArrayLike<number>).length === "number") {
+      for (const n of Array.from(v as ArrayLike<number>)) out.push(n);
+    } else throw new Error(`flatten: not a number or array: ${String(v)}`);
+  };
+  walk(x);
+  return out;
+}
+
+export type CloseReport = { ok: boolean; worst: number; index: number; a: number; b: number; message: string };
+
+/** Compare ours (a) with the reference (b) by the rule of DESIGN.md §6. */
+export function closeReport(a: Nested | ArrayLike<number>, b: Nested | ArrayLike<number>, rtol: number): CloseReport {
+  const fa = flatten(a);
+  const fb = flatten(b);
+  if (fa.length !== fb.length) {
+    return { ok: false, worst: Infinity, index: -1, a: NaN, b: NaN, message: `length ${fa.length} != reference ${fb.length}` };
+  }
+  const absSum = fb.reduce((s, v) => s + Math.abs(v), 0);
+  if (absSum < 1e-9) {
+    const ours = fa.reduce((s, v) => s + Math.abs(v), 0);
+    return {
+      ok: ours < 1e-9,
+      worst: ours,
+      index: -1,
+      a: ours,
+      b: absSum,
+      message: `reference is zero (abs-sum ${absSum}); ours has abs-sum ${ours}`,
+    };
+  }
+  const maxAbs = fb.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const atol = Math.max(1e-6 * maxAbs, 1e-9);
+  let worst = -Infinity;
+  let index = -1;
+  for (let i = 0; i < fa.length; i++) {
+    const excess = Math.abs(fa[i]! - fb[i]!) - (rtol * Math.abs(fb[i]!) + atol);
+    if (!(excess <= worst) || Number.isNaN(fa[i]!)) {
+      worst = Number.isNaN(fa[i]!) ? Infinity : excess;
+      index = i;
+    }
+  }
+  const ok = worst <= 0;
+  return {
+    ok,
+    worst,
+    index,
+    a: fa[index]!,
+    b: fb[index]!,
+    message: `worst element ${index}: ours ${fa[index]} vs reference ${fb[index]} (rtol ${rtol}, atol ${atol.toExponential(2)})`,
+  };
+}
+
+/** Assert `close`; the failure message names the tensor and its worst element. */
+export function expectClose(name: string, a: Nested | ArrayLike<number>, b: Nested | ArrayLike<number>, rtol: number): void {
+  const r = closeReport(a, b, rtol);
+  expect(r.ok, `${name}: ${r.message}`).toBe(true);
+}
+
+/** Sums against the reference abs-sum: |sum_a - sum_b| <= 1e-5 * abs_sum_b. */
+export function expectSumClose(name: string, sumA: number, sumB: number, absSumB: number): void {
+  const tol = 1e-5 * absSumB;
+  expect(Math.abs(sumA - sumB) <= tol, `${name}: sum ${sumA} vs reference ${sumB} (tolerance ${tol})`).toBe(true);
+}
