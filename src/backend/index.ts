@@ -1,0 +1,2 @@
+export { BACKEND_NAMES, BackendUnavailableError, Device, checkDevice, currentDevice, selectDevice, useBackend } from "./device";
+export type { BackendName } from "./device";

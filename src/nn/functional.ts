@@ -1,0 +1,142 @@
+// The differentiable building blocks of BERT, with the gradients TF.js gets wrong for us (DESIGN.md §3):
+// - dense / batched matmul: the stock matMul gradient uses the transposeA/B flags, which run at 1–4 GFLOP/s
+//   on wasm versus ~40 without them, so the backward passes transpose explicitly;
+// - embedding lookup: the stock gather gradient is UnsortedSegmentSum, missing on wasm and pathological on
+//   cpu; ours scatters the rows instead and zeroes the padding row (torch's padding_idx);
+// - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive).
+import * as tf from "@tensorflow/tfjs-core";
+import "../backend/tfjs-setup";
+
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+
+/** y = x W^T + b with W of shape [out, in] (torch.nn.functional.linear), for x of any rank >= 2. */
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+  const inFeatures = weight.shape[1]!;
+  if (x.shape[x.rank - 1] !== inFeatures) {
+    throw new Error(`linear: input has ${x.shape[x.rank - 1]} features, weight ${JSON.stringify(weight.shape)} expects ${inFeatures}`);
+  }
+  const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
+  const y2 = bias === null ? linearNoBias(x2, weight) : linearWithBias(x2, weight, bias);
+  return x.rank === 2 ? y2 : tf.reshape(y2, [...x.shape.slice(0, -1), weight.shape[0]!]);
+}
+
+function linearGrads(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const dx = tf.matMul(dy, w); // [N, out] @ [out, in]
+  const dw = tf.matMul(tf.transpose(dy), x); // [out, N] @ [N, in]
+  return [dx, dw];
+}
+
+const linearWithBias = tf.customGrad((...args: unknown[]) => {
+  const [x, w, b] = args as tf.Tensor2D[];
+  const save = args[3] as tf.GradSaveFunc;
+  save([x!, w!]);
+  const value = tf.add(tf.matMul(x!, tf.transpose(w!)), b!);
+  const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), tf.sum(dy, 0)];
+  return { value, gradFunc };
+}) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+const linearNoBias = tf.customGrad((...args: unknown[]) => {
+  const [x, w] = args as tf.Tensor2D[];
+  const save = args[2] as tf.GradSaveFunc;
+  save([x!, w!]);
+  const value = tf.matMul(x!, tf.transpose(w!));
+  const gradFunc: GradFunc = (dy, [xs, ws]) => linearGrads(dy, xs!, ws!);
+  return { value, gradFunc };
+}) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+
+/** Swap the last two axes. */
+function transposeLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  perm[t.rank - 1] = t.rank - 2;
+  perm[t.rank - 2] = t.rank - 1;
+  return tf.transpose(t, perm);
+}
+
+/** Batched a @ b (torch.matmul on [..., n, k] @ [..., k, m]) whose gradient avoids transpose flags. */
+export const matmul = tf.customGrad((...args: unknown[]) => {
+  const [a, b] = args as tf.Tensor[];
+  const save = args[2] as tf.GradSaveFunc;
+  save([a!, b!]);
+  const value = tf.matMul(a!, b!);
+  const gradFunc: GradFunc = (dy, [as, bs]) => [tf.matMul(dy, transposeLast(bs!)), tf.matMul(transposeLast(as!), dy)];
+  return { value, gradFunc };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * Rows of `weight` [V, H] for integer `ids` of any shape -> [...ids.shape, H] (torch.nn.functional.embedding).
+ * The gradient scatters dy's rows into a [V, H] zero matrix (duplicates add up); rows looked up at
+ * `paddingIdx` contribute nothing, so that row's gradient is exactly 0 as with torch's padding_idx.
+ */
+export function embedding(weight: tf.Tensor, ids: tf.Tensor, paddingIdx: number | null = null): tf.Tensor {
+  const [vocab, dim] = weight.shape as [number, number];
+  const flatIds = tf.reshape(ids, [-1]);
+  const lookup = tf.customGrad((...args: unknown[]) => {
+    const w = args[0] as tf.Tensor;
+    const value = tf.gather(w, flatIds);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      let updates = dy;
+      if (paddingIdx !== null) {
+        const keep = tf.cast(tf.notEqual(flatIds, paddingIdx), "float32");
+        updates = tf.mul(dy, tf.expandDims(keep, 1));
+      }
+      return [tf.scatterND(tf.expandDims(flatIds, 1), updates, [vocab, dim])];
+    };
+    return { value, gradFunc };
+  }) as (w: tf.Tensor) => tf.Tensor;
+  return tf.reshape(lookup(weight), [...ids.shape, dim]);
+}
+
+// erfc(z) for z >= 0 from Numerical Recipes' Chebyshev fit (erfcc): relative error below 1.2e-7 everywhere,
+// i.e. float32 accuracy including the tail, where 1 + erf(x) for x << 0 loses everything to cancellation.
+const ERFC_COEFFS = [
+  -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+  -0.82215223, 0.17087277,
+];
+
+function erfcPositive(z: tf.Tensor): tf.Tensor {
+  const t = tf.div(1, tf.add(1, tf.mul(0.5, z)));
+  let poly: tf.Tensor = tf.scalar(ERFC_COEFFS[ERFC_COEFFS.length - 1]!);
+  for (let i = ERFC_COEFFS.length - 2; i >= 0; i--) poly = tf.add(ERFC_COEFFS[i]!, tf.mul(t, poly));
+  return tf.mul(t, tf.exp(tf.sub(poly, tf.square(z))));
+}
+
+/** Phi(x) = P(N(0,1) <= x) = erfc(-x/sqrt 2) / 2, accurate in both tails. */
+export function normalCdf(x: tf.Tensor): tf.Tensor {
+  const lower = tf.mul(0.5, erfcPositive(tf.mul(tf.abs(x), Math.SQRT1_2))); // Phi(-|x|)
+  return tf.where(tf.less(x, 0), lower, tf.sub(1, lower));
+}
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * The exact GELU BERT uses (hidden_act "gelu"): x * Phi(x). Its gradient, Phi(x) + x * phi(x), is given
+ * directly rather than differentiated through the erfc fit.
+ */
+export const gelu = tf.customGrad((...args: unknown[]) => {
+  const x = args[0] as tf.Tensor;
+  const save = args[1] as tf.GradSaveFunc;
+  const cdf = normalCdf(x);
+  save([x, cdf]);
+  const value = tf.mul(x, cdf);
+  const gradFunc: GradFunc = (dy, [xs, cdfs]) => {
+    const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(xs!))));
+    return [tf.mul(dy, tf.add(cdfs!, tf.mul(xs!, pdf)))];
+  };
+  return { value, gradFunc };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** Mean cross-entropy of logits [N, C] against integer labels [N] (torch.nn.CrossEntropyLoss()). */
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  const numClasses = logits.shape[logits.rank - 1]!;
+  const logProbs = tf.logSoftmax(tf.reshape(logits, [-1, numClasses]));
+  const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.cast(tf.reshape(labels, [-1]), "int32"), numClasses)), -1);
+  return tf.neg(tf.mean(picked)) as tf.Scalar;
+}
+
+/** Layer normalisation over the last axis, computed like torch (mean, then biased variance of x - mean). */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), weight), bias);
+}

@@ -1,0 +1,12 @@
+export { Parameter } from "./parameter";
+export { Module, ModuleList, ShapeMismatchError } from "./module";
+export type { HostTensorLike, Init, LoadResult, StateValue } from "./module";
+export { Linear } from "./linear";
+export { Embedding } from "./embedding";
+export { LayerNorm } from "./layer-norm";
+export { Dropout } from "./dropout";
+export type { RandomSource } from "./dropout";
+export { getActivation } from "./activations";
+export type { Activation } from "./activations";
+export { backward, noGrad } from "./autograd";
+export { crossEntropy, embedding, gelu, layerNorm, linear, matmul, normalCdf } from "./functional";
