@@ -1,0 +1,51 @@
+// The legacy `transformers.AdamW` (transformers 4.31, optimization.py), which the French course text
+// imports. It differs from torch.optim.AdamW in three ways: eps 1e-6 and weight decay 0 by default; the
+// bias correction goes into the step size only (`lr * sqrt(bc2) / bc1`, the denominator is `sqrt(v) + eps`);
+// and the decay is applied AFTER the Adam update, `p += (-lr*wd) * p`, only when wd > 0.
+// Same float32 order as transformers (see adamw.ts for the last-bit difference PyTorch's FMAs make).
+// A separate class rather than an AdamW option: its defaults differ, so `{ legacy: true }` would make the
+// meaning of an omitted eps depend on another flag.
+import * as tf from "@tensorflow/tfjs-core";
+import type { Parameter } from "../nn/parameter";
+import { Optimizer, type AdamParamState, type OptimizerParams, type ParamGroup } from "./optimizer";
+
+export interface LegacyAdamWOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** Bias correction in the step size (transformers' `correct_bias`, default true; false for "BERT-style"). */
+  correctBias?: boolean;
+}
+
+export class LegacyAdamW extends Optimizer {
+  constructor(
+    params: OptimizerParams,
+    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-6, weightDecay = 0.0, correctBias = true }: LegacyAdamWOptions = {},
+  ) {
+    super("adamw_legacy", params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, correctBias });
+  }
+
+  protected updateParameter(p: Parameter, grad: tf.Tensor, state: AdamParamState, group: ParamGroup): void {
+    const { lr, eps, weightDecay } = group;
+    const [beta1, beta2] = group.betas;
+    let stepSize = lr;
+    if (group.correctBias ?? true) {
+      const biasCorrection1 = 1.0 - beta1 ** state.step;
+      const biasCorrection2 = 1.0 - beta2 ** state.step;
+      stepSize = (stepSize * Math.sqrt(biasCorrection2)) / biasCorrection1;
+    }
+    tf.tidy(() => {
+      const s = (x: number): tf.Scalar => tf.scalar(x, "float32");
+      const g = grad.dtype === "float32" ? grad : tf.cast(grad, "float32");
+      const expAvg = tf.add(tf.mul(state.expAvg, s(beta1)), tf.mul(s(1.0 - beta1), g));
+      const expAvgSq = tf.add(tf.mul(state.expAvgSq, s(beta2)), tf.mul(tf.mul(s(1.0 - beta2), g), g));
+      const denom = tf.add(tf.sqrt(expAvgSq), s(eps));
+      let updated = tf.add(p.variable, tf.div(tf.mul(s(-stepSize), expAvg), denom));
+      if (weightDecay > 0.0) updated = tf.add(updated, tf.mul(s(-lr * weightDecay), updated));
+      state.expAvg.assign(expAvg);
+      state.expAvgSq.assign(expAvgSq);
+      p.variable.assign(updated);
+    });
+  }
+}
