@@ -162,7 +162,6 @@ describe("optimizer contract (cpu)", () => {
       expect(sb.step).toBe(5);
       expect(Array.from(sb.expAvg.data)).toEqual(Array.from(sa.expAvg.data));
       expect(Array.from(sb.expAvgSq.data)).toEqual(Array.from(sa.expAvgSq.data));
-      // And the reference agrees with where both ended (weight decay 0.3 is in no case, so check a case that is).
       [straight, resumed].forEach((o) => o.dispose());
       [pa, pb].forEach((p) => p.dispose());
     });
