@@ -269,7 +269,9 @@ export class Dataset<R extends Row = Row> {
 
   private derive(store: ColumnStore): Dataset<R> {
     const names = [...store.keys()];
-    const features = new Features(names.map((n) => [n, this.features.get(n)!] as [string, FeatureType]));
+    const features = sameKeys(names, this.columnNames)
+      ? this.features
+      : new Features(names.map((n) => [n, this.features.get(n)!] as [string, FeatureType]));
     return new Dataset<R>(store, { features, format: this.keptFormat(names) });
   }
 
