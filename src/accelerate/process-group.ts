@@ -1,0 +1,661 @@
+// Collectives between processes over TCP: the kit's torch.distributed "gloo" group for CPUs.
+//
+// Topology: a star around rank 0. Every collective is one exchange: each rank sends its contribution to
+// rank 0, rank 0 combines them IN RANK ORDER 0..N-1 and sends the one result back to everyone. Why a star
+// rather than a ring: with the 2 to 4 processes this kit runs, rank 0's link carries the same bytes a ring
+// would within a factor (N-1)/N·2, the code stays small, and determinism is trivial — every rank receives
+// the very same bytes rank 0 computed, so results are bitwise identical on all ranks by construction, and
+// the fixed summation order (accumulated in float64, rounded to float32 once) makes them identical from
+// run to run. A ring's reduce-scatter would also be deterministic, but only if every chunk is summed in
+// the same order, which the star gets for free.
+//
+// Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
+// failed (an Abort message), so all of them reject with an error naming it, and every later collective
+// rejects at once with the same error.
+import * as net from "node:net";
+import {
+  ConnectionClosedError,
+  FramedSocket,
+  Op,
+  concatBytes,
+  connectWithRetry,
+  decodeValue,
+  encodeValue,
+  type Json,
+  type Message,
+  type Transferable,
+} from "./transport";
+import { collectiveTimeoutFromEnv, initTimeoutFromEnv, readDistributedEnv, watchLauncher } from "./env";
+
+export type { Json, Transferable } from "./transport";
+export type ReduceOp = "sum" | "mean";
+
+export interface InitProcessGroupOptions {
+  /** Per-collective timeout (default: env KIT_COLLECTIVE_TIMEOUT_MS, else 30 s). */
+  timeoutMs?: number;
+  /** How long rank 0 waits for everyone to connect (default: env KIT_INIT_TIMEOUT_MS, else 120 s). */
+  initTimeoutMs?: number;
+  /** Override the environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The rows of a sparse gradient after allReduceRows: sorted unique row indices and their summed rows. */
+export interface SparseRows {
+  indices: Int32Array;
+  rows: Float32Array;
+}
+
+/** Raised by a collective when a rank disconnected, timed out or disagreed. `rank` is the culprit. */
+export class ProcessGroupError extends Error {
+  constructor(
+    message: string,
+    readonly rank: number | null,
+  ) {
+    super(message);
+    this.name = "ProcessGroupError";
+  }
+}
+
+// Collective kinds travel in the frame's flags, so that ranks calling different collectives are detected.
+enum Kind {
+  AllReduce = 1,
+  Broadcast = 2,
+  AllGather = 3,
+  Barrier = 4,
+  AllReduceRows = 5,
+}
+const KIND_NAMES: Record<Kind, string> = {
+  [Kind.AllReduce]: "allReduce",
+  [Kind.Broadcast]: "broadcast",
+  [Kind.AllGather]: "allGather",
+  [Kind.Barrier]: "barrier",
+  [Kind.AllReduceRows]: "allReduceRows",
+};
+
+const MAGIC = "kit-process-group/1";
+
+export interface ProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly localRank: number;
+  readonly timeoutMs: number;
+  /** Reduce in place across ranks (the array receives the result) and return it. */
+  allReduce(data: Float32Array, op?: ReduceOp): Promise<Float32Array>;
+  /** Several arrays in ONE message (one round trip instead of one per tensor); each is reduced in place. */
+  allReduceMany(arrays: Float32Array[], op?: ReduceOp): Promise<Float32Array[]>;
+  /**
+   * Sparse all-reduce of a row-gradient (an embedding's): each rank gives the indices of the rows it
+   * touched and those rows (indices.length × rowSize floats). Returns the sorted union of indices and the
+   * rows summed (or averaged over ALL ranks for "mean", as the dense mean would) in rank order.
+   * Bitwise equal to the dense allReduce restricted to those rows.
+   */
+  allReduceRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, op?: ReduceOp): Promise<SparseRows>;
+  /**
+   * Rank `src`'s value on every rank. A Float32Array/Uint8Array passed on a receiving rank with the
+   * right length is filled in place and returned; otherwise a new value is returned.
+   */
+  broadcast<T extends Transferable>(value: T, src?: number): Promise<T>;
+  /** Every rank's value, in rank order. */
+  allGather<T extends Transferable>(value: T): Promise<T[]>;
+  barrier(): Promise<void>;
+  /** Leave the group: tell the others, close the sockets. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Join the process group described by the environment. With WORLD_SIZE 1 (or unset) this is a trivial
+ * group with no sockets, so single-process code pays nothing.
+ */
+export async function initProcessGroup(options: InitProcessGroupOptions = {}): Promise<ProcessGroup> {
+  const env = options.env ?? process.env;
+  const dist = readDistributedEnv(env);
+  const timeoutMs = options.timeoutMs ?? collectiveTimeoutFromEnv(env);
+  const initTimeoutMs = options.initTimeoutMs ?? initTimeoutFromEnv(env);
+  if (dist.worldSize === 1) return new SingleProcessGroup(dist.localRank, timeoutMs);
+  watchLauncher(env);
+  const deadline = Date.now() + initTimeoutMs;
+  const where = `${dist.masterAddr}:${dist.masterPort}`;
+  if (dist.rank === 0) {
+    const { server, peers } = await acceptPeers(dist.masterAddr, dist.masterPort, dist.worldSize, deadline, initTimeoutMs);
+    return new TcpProcessGroup(0, dist.worldSize, dist.localRank, timeoutMs, peers, server);
+  }
+  const socket = new FramedSocket(await connectWithRetry(dist.masterAddr, dist.masterPort, deadline));
+  const hello = encodeValue({ magic: MAGIC, rank: dist.rank, worldSize: dist.worldSize });
+  await socket.send(0, Op.Hello, dist.rank, hello);
+  const reply = await withDeadline(socket.recv(), deadline, () =>
+    new ProcessGroupError(`rank ${dist.rank}: rank 0 at ${where} did not start the group within ${initTimeoutMs} ms`, 0),
+  ).catch((err: unknown) => {
+    socket.destroy();
+    if (err instanceof ConnectionClosedError) {
+      throw new ProcessGroupError(`rank ${dist.rank}: rank 0 at ${where} closed the connection while the group formed`, 0);
+    }
+    throw err;
+  });
+  if (reply.op === Op.Abort) {
+    socket.destroy();
+    throw new ProcessGroupError(`rank ${dist.rank}: rank 0 refused to join: ${decodeString(reply.payload)}`, 0);
+  }
+  const peers: (FramedSocket | null)[] = new Array(dist.worldSize).fill(null);
+  peers[0] = socket;
+  return new TcpProcessGroup(dist.rank, dist.worldSize, dist.localRank, timeoutMs, peers, null);
+}
+
+async function listen(host: string, port: number): Promise<net.Server> {
+  const tryListen = (h: string) =>
+    new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once("error", reject);
+      server.listen({ host: h, port }, () => {
+        server.off("error", reject);
+        resolve(server);
+      });
+    });
+  try {
+    return await tryListen(host);
+  } catch (err) {
+    // MASTER_ADDR may be how the OTHER hosts reach us (a NAT'd or public address) rather than one of ours.
+    if ((err as NodeJS.ErrnoException).code === "EADDRNOTAVAIL") return tryListen("0.0.0.0");
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new Error(`rank 0: port ${port} on ${host} is already in use; choose another MASTER_PORT (--main-process-port)`);
+    }
+    throw err;
+  }
+}
+
+async function acceptPeers(
+  host: string,
+  port: number,
+  worldSize: number,
+  deadline: number,
+  initTimeoutMs: number,
+): Promise<{ server: net.Server; peers: (FramedSocket | null)[] }> {
+  const server = await listen(host, port);
+  const peers: (FramedSocket | null)[] = new Array(worldSize).fill(null);
+  let joined = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const missing = peers.map((p, r) => (r > 0 && p === null ? r : -1)).filter((r) => r >= 0);
+        reject(
+          new ProcessGroupError(
+            `rank 0 waited ${initTimeoutMs} ms at ${host}:${port} for rank${missing.length > 1 ? "s" : ""} ` +
+              `${missing.join(", ")} to connect (WORLD_SIZE=${worldSize}). Did they start, with the same MASTER_ADDR/MASTER_PORT?`,
+            missing[0] ?? null,
+          ),
+        );
+      }, Math.max(deadline - Date.now(), 1));
+      server.on("connection", (raw) => {
+        const socket = new FramedSocket(raw);
+        const refuse = (why: string) => {
+          void socket.send(0, Op.Abort, 0, new TextEncoder().encode(why)).finally(() => socket.end());
+        };
+        socket
+          .recv()
+          .then((m) => {
+            const hello = m.op === Op.Hello ? (decodeValue(m.payload).value as { magic?: string; rank?: number; worldSize?: number }) : null;
+            if (!hello || hello.magic !== MAGIC || typeof hello.rank !== "number") return refuse("not a kit process group hello");
+            if (hello.worldSize !== worldSize) {
+              return refuse(`rank ${hello.rank} has WORLD_SIZE=${hello.worldSize} but rank 0 has WORLD_SIZE=${worldSize}`);
+            }
+            if (hello.rank < 1 || hello.rank >= worldSize) return refuse(`rank ${hello.rank} is out of range 1..${worldSize - 1}`);
+            if (peers[hello.rank]) return refuse(`rank ${hello.rank} is already connected (two processes with RANK=${hello.rank}?)`);
+            peers[hello.rank] = socket;
+            joined++;
+            if (joined === worldSize - 1) {
+              clearTimeout(timer);
+              resolve();
+            }
+          })
+          .catch(() => socket.destroy());
+      });
+    });
+  } catch (err) {
+    for (const p of peers) p?.destroy();
+    server.close();
+    throw err;
+  }
+  server.close(); // no more connections; the accepted ones stay open
+  await Promise.all(peers.map((p) => p?.send(0, Op.Ready, 0)));
+  return { server, peers };
+}
+
+function decodeString(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), Math.max(deadline - Date.now(), 1));
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function f32Bytes(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function bytesAsF32(b: Uint8Array): Float32Array {
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  return new Float32Array(b.slice().buffer);
+}
+
+function checkOp(op: ReduceOp): void {
+  if (op !== "sum" && op !== "mean") throw new Error(`reduce op ${JSON.stringify(op)}: expected "sum" or "mean"`);
+}
+
+// ---- the collectives' arithmetic, shared by the trivial and the TCP group ---------------------------------
+
+/** Sum float32 contributions in rank order in float64, round once (mean: divide before rounding). */
+function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: number): Float32Array {
+  const n = contributions[0]!.length;
+  if (contributions.length === 2) {
+    // Fast path, same result: a float32 add is the float64 sum rounded once (double rounding through a
+    // 53-bit float64 is innocuous for one float32 operation), and halving is exact (bar subnormals).
+    const [a, b] = contributions as [Float32Array, Float32Array];
+    const out = a.slice();
+    for (let i = 0; i < n; i++) out[i]! += b[i]!;
+    if (op === "mean") for (let i = 0; i < n; i++) out[i]! *= 0.5;
+    return out;
+  }
+  const acc = new Float64Array(n);
+  for (const c of contributions) for (let i = 0; i < n; i++) acc[i]! += c[i]!;
+  const out = new Float32Array(n);
+  if (op === "mean") for (let i = 0; i < n; i++) out[i] = acc[i]! / worldSize;
+  else for (let i = 0; i < n; i++) out[i] = acc[i]!;
+  return out;
+}
+
+function encodeRows(indices: Int32Array, rows: Float32Array): Uint8Array {
+  const out = new Uint8Array(4 + indices.byteLength + rows.byteLength);
+  new DataView(out.buffer).setUint32(0, indices.length, true);
+  out.set(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength), 4);
+  out.set(f32Bytes(rows), 4 + indices.byteLength);
+  return out;
+}
+
+function decodeRows(bytes: Uint8Array): SparseRows {
+  const copy = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const count = new DataView(copy.buffer, copy.byteOffset, copy.byteLength).getUint32(0, true);
+  const indices = new Int32Array(copy.buffer, copy.byteOffset + 4, count);
+  const rows = new Float32Array(copy.buffer, copy.byteOffset + 4 + count * 4, (copy.byteLength - 4 - count * 4) / 4);
+  return { indices, rows };
+}
+
+function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): SparseRows {
+  const union = new Set<number>();
+  for (const p of parts) for (const i of p.indices) union.add(i);
+  const indices = Int32Array.from([...union].sort((a, b) => a - b));
+  const position = new Map<number, number>();
+  indices.forEach((row, k) => position.set(row, k));
+  const acc = new Float64Array(indices.length * rowSize);
+  for (const p of parts) {
+    for (let k = 0; k < p.indices.length; k++) {
+      const base = position.get(p.indices[k]!)! * rowSize;
+      const src = k * rowSize;
+      for (let j = 0; j < rowSize; j++) acc[base + j]! += p.rows[src + j]!;
+    }
+  }
+  if (op === "mean") for (let i = 0; i < acc.length; i++) acc[i]! /= worldSize;
+  return { indices, rows: Float32Array.from(acc) };
+}
+
+function validateRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, rank: number): void {
+  if (!Number.isInteger(rowSize) || rowSize <= 0) throw new Error(`allReduceRows: rowSize ${rowSize} must be a positive integer`);
+  if (rows.length !== rowIndices.length * rowSize) {
+    throw new Error(
+      `allReduceRows on rank ${rank}: rows has ${rows.length} floats, expected rowIndices.length × rowSize = ` +
+        `${rowIndices.length} × ${rowSize} = ${rowIndices.length * rowSize}`,
+    );
+  }
+}
+
+function concatF32(arrays: Float32Array[]): Float32Array {
+  if (arrays.length === 1) return arrays[0]!;
+  const total = arrays.reduce((n, a) => n + a.length, 0);
+  const out = new Float32Array(total);
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+function scatterInto(result: Float32Array, arrays: Float32Array[]): void {
+  let at = 0;
+  for (const a of arrays) {
+    if (a !== result) a.set(result.subarray(at, at + a.length));
+    at += a.length;
+  }
+}
+
+function fillInPlace<T extends Transferable>(target: T, received: Transferable): T {
+  if (target instanceof Float32Array && received instanceof Float32Array && target.length === received.length) {
+    target.set(received);
+    return target;
+  }
+  if (target instanceof Uint8Array && received instanceof Uint8Array && target.length === received.length) {
+    target.set(received);
+    return target;
+  }
+  return received as T;
+}
+
+function cloneValue<T extends Transferable>(value: T): T {
+  if (value instanceof Float32Array) return value.slice() as T;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** World size 1: every collective is the identity (mean of one value is itself). No sockets. */
+class SingleProcessGroup implements ProcessGroup {
+  readonly rank = 0;
+  readonly worldSize = 1;
+  constructor(
+    readonly localRank: number,
+    readonly timeoutMs: number,
+  ) {}
+  async allReduce(data: Float32Array, op: ReduceOp = "sum"): Promise<Float32Array> {
+    checkOp(op);
+    return data;
+  }
+  async allReduceMany(arrays: Float32Array[], op: ReduceOp = "sum"): Promise<Float32Array[]> {
+    checkOp(op);
+    return arrays;
+  }
+  async allReduceRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, op: ReduceOp = "sum"): Promise<SparseRows> {
+    checkOp(op);
+    validateRows(rowIndices, rows, rowSize, 0);
+    return reduceRows([{ indices: rowIndices, rows }], rowSize, op, 1);
+  }
+  async broadcast<T extends Transferable>(value: T, src = 0): Promise<T> {
+    if (src !== 0) throw new Error(`broadcast: src rank ${src} does not exist in a group of 1 process`);
+    return value;
+  }
+  async allGather<T extends Transferable>(value: T): Promise<T[]> {
+    return [cloneValue(value)];
+  }
+  async barrier(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}
+
+class TcpProcessGroup implements ProcessGroup {
+  private seq = 0;
+  private broken: ProcessGroupError | null = null;
+  /** `broken` only records a graceful leave, which a real failure may still replace. */
+  private brokenByLeave = false;
+  private destroyed = false;
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Rejects the collective in flight, if any (set while one runs). */
+  private failCurrent: ((err: ProcessGroupError) => void) | null = null;
+  private currentName = "";
+
+  constructor(
+    readonly rank: number,
+    readonly worldSize: number,
+    readonly localRank: number,
+    readonly timeoutMs: number,
+    /** Rank 0: a socket per peer rank (index 0 unused). Other ranks: index 0 is the socket to rank 0. */
+    private readonly peers: (FramedSocket | null)[],
+    private readonly server: net.Server | null,
+  ) {
+    peers.forEach((socket, r) => socket?.onClose(() => this.onPeerClosed(r, socket)));
+    this.setRef(false);
+  }
+
+  // ---- public collectives ----------------------------------------------------------------------------
+
+  allReduce(data: Float32Array, op: ReduceOp = "sum"): Promise<Float32Array> {
+    return this.allReduceMany([data], op).then(() => data);
+  }
+
+  allReduceMany(arrays: Float32Array[], op: ReduceOp = "sum"): Promise<Float32Array[]> {
+    checkOp(op);
+    const flat = concatF32(arrays);
+    return this.exchange(Kind.AllReduce, f32Bytes(flat), (payloads) => {
+      const parts = payloads.map(bytesAsF32);
+      parts.forEach((p, r) => {
+        if (p.length !== flat.length) {
+          throw new ProcessGroupError(
+            `allReduce: rank ${r} sent ${p.length} floats but rank 0 has ${flat.length}; every rank must reduce tensors of the same shapes`,
+            r,
+          );
+        }
+      });
+      return f32Bytes(reduceDense(parts, op, this.worldSize));
+    }).then((reply) => {
+      scatterInto(bytesAsF32(reply), arrays);
+      return arrays;
+    });
+  }
+
+  allReduceRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, op: ReduceOp = "sum"): Promise<SparseRows> {
+    checkOp(op);
+    validateRows(rowIndices, rows, rowSize, this.rank);
+    return this.exchange(Kind.AllReduceRows, encodeRows(rowIndices, rows), (payloads) => {
+      const parts = payloads.map(decodeRows);
+      parts.forEach((p, r) => {
+        if (p.rows.length !== p.indices.length * rowSize) {
+          throw new ProcessGroupError(`allReduceRows: rank ${r} sent rows of a different rowSize than rank 0 (${rowSize})`, r);
+        }
+      });
+      const reduced = reduceRows(parts, rowSize, op, this.worldSize);
+      return encodeRows(reduced.indices, reduced.rows);
+    }).then((reply) => {
+      const r = decodeRows(reply);
+      return { indices: r.indices.slice(), rows: r.rows.slice() };
+    });
+  }
+
+  broadcast<T extends Transferable>(value: T, src = 0): Promise<T> {
+    if (!Number.isInteger(src) || src < 0 || src >= this.worldSize) {
+      return Promise.reject(new Error(`broadcast: src rank ${src} is not in 0..${this.worldSize - 1}`));
+    }
+    const payload = this.rank === src ? encodeValue(value) : new Uint8Array(0);
+    return this.exchange(Kind.Broadcast, payload, (payloads) => {
+      if (payloads[src]!.byteLength === 0) {
+        throw new ProcessGroupError(`broadcast: rank ${src} sent nothing — do all ranks pass the same src?`, src);
+      }
+      return payloads[src]!;
+    }).then((reply) => (this.rank === src ? value : fillInPlace(value, decodeValue(reply).value)));
+  }
+
+  allGather<T extends Transferable>(value: T): Promise<T[]> {
+    return this.exchange(Kind.AllGather, encodeValue(value), (payloads) => concatBytes(payloads)).then((reply) => {
+      const out: T[] = [];
+      let at = 0;
+      for (let r = 0; r < this.worldSize; r++) {
+        const { value: v, next } = decodeValue(reply, at);
+        out.push(v as T);
+        at = next;
+      }
+      return out;
+    });
+  }
+
+  barrier(): Promise<void> {
+    return this.exchange(Kind.Barrier, new Uint8Array(0), () => new Uint8Array(0)).then(() => undefined);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    await this.tail.catch(() => undefined);
+    this.destroyed = true;
+    await Promise.all(
+      this.peers.map(async (p) => {
+        if (!p || p.isClosed) return;
+        await p.send(0, Op.Bye, this.rank).catch(() => undefined);
+        p.end();
+      }),
+    );
+    // Give FINs a moment to go out, then make sure nothing keeps the process alive.
+    setTimeout(() => this.peers.forEach((p) => p?.destroy()), 1_000).unref();
+    this.setRef(false);
+    this.server?.close();
+  }
+
+  // ---- the one exchange every collective is made of -------------------------------------------------
+
+  private exchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
+    const run = () => this.runExchange(kind, payload, combine);
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private runExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
+    const name = KIND_NAMES[kind];
+    if (this.destroyed) return Promise.reject(new Error(`${name} after destroy(): this process left the group`));
+    if (this.broken) {
+      // Re-throw with this collective's name, keeping the culprit first so the message still names it.
+      const b = this.broken;
+      return Promise.reject(new ProcessGroupError(`${b.message} (noticed before ${name} #${this.seq + 1})`, b.rank));
+    }
+    const seq = ++this.seq;
+    this.currentName = name;
+    this.setRef(true);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let settled = false;
+      const pending = new Set<number>();
+      const finish = (err: ProcessGroupError | null, value?: Uint8Array) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.failCurrent = null;
+        this.setRef(false);
+        if (err) {
+          this.breakGroup(err);
+          reject(err);
+        } else resolve(value!);
+      };
+      this.failCurrent = (err) => finish(err);
+      const isRoot = this.rank === 0;
+      // Non-root ranks wait a little longer than rank 0, so that when rank 0 times out it can tell them
+      // WHICH rank it was waiting for, which is more useful than "rank 0 did not answer".
+      const grace = isRoot ? 0 : Math.min(2_000, Math.ceil(this.timeoutMs / 2));
+      const timer = setTimeout(() => {
+        const waiting = isRoot ? [...pending] : [0];
+        finish(
+          new ProcessGroupError(
+            `rank ${this.rank}: ${name} #${seq} timed out after ${this.timeoutMs} ms waiting for rank${waiting.length > 1 ? "s" : ""} ` +
+              `${waiting.join(", ")}${isRoot ? "" : " (the result)"} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
+            waiting[0] ?? null,
+          ),
+        );
+      }, this.timeoutMs + grace);
+      const fail = (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null));
+
+      if (isRoot) {
+        const payloads: Uint8Array[] = new Array(this.worldSize);
+        payloads[0] = payload;
+        for (let r = 1; r < this.worldSize; r++) pending.add(r);
+        Promise.all(
+          [...pending].map(async (r) => {
+            const m = await this.recvFrom(r, kind, seq);
+            payloads[r] = m.payload;
+            pending.delete(r);
+          }),
+        )
+          .then(async () => {
+            if (settled) return;
+            const reply = combine(payloads);
+            await Promise.all(this.peers.map((p, r) => (r > 0 ? this.sendTo(r, p!, seq, kind, reply) : undefined)));
+            finish(null, reply);
+          })
+          .catch(fail);
+      } else {
+        const root = this.peers[0]!;
+        this.sendTo(0, root, seq, kind, payload)
+          .then(() => this.recvFrom(0, kind, seq))
+          .then((m) => finish(null, m.payload))
+          .catch(fail);
+      }
+    });
+  }
+
+  private async sendTo(r: number, socket: FramedSocket, seq: number, kind: Kind, payload: Uint8Array): Promise<void> {
+    try {
+      await socket.send(seq, Op.Data, this.rank, payload, kind);
+    } catch {
+      throw this.disconnectError(r, socket);
+    }
+  }
+
+  private async recvFrom(r: number, kind: Kind, seq: number): Promise<Message> {
+    const socket = this.peers[this.rank === 0 ? r : 0]!;
+    let m: Message;
+    try {
+      m = await socket.recv();
+    } catch (err) {
+      if (err instanceof ConnectionClosedError) throw this.disconnectError(r, socket);
+      throw err;
+    }
+    if (m.op === Op.Abort) {
+      const why = decodeString(m.payload);
+      const culprit = /^rank (\d+)/.exec(why);
+      throw new ProcessGroupError(`${why} (reported by rank 0; this is rank ${this.rank}, in ${KIND_NAMES[kind]})`, culprit ? Number(culprit[1]) : 0);
+    }
+    if (m.op !== Op.Data || m.flags !== kind || m.seq !== seq) {
+      const theirs = KIND_NAMES[m.flags as Kind] ?? `op ${m.op}`;
+      throw new ProcessGroupError(
+        `rank ${r} called ${theirs} (collective #${m.seq}) while rank ${this.rank} is in ${KIND_NAMES[kind]} (collective #${seq}): ` +
+          `every rank must call the same collectives in the same order`,
+        r,
+      );
+    }
+    return m;
+  }
+
+  private disconnectError(r: number, socket: FramedSocket): ProcessGroupError {
+    const during = this.failCurrent ? ` during ${this.currentName}` : "";
+    const how = socket.byeReceived ? " (it left the group with destroy())" : "";
+    return new ProcessGroupError(`rank ${r} disconnected${during}${how}`, r);
+  }
+
+  /** A socket closed. Inside a collective the pending receive fails by itself; between collectives we record it. */
+  private onPeerClosed(r: number, socket: FramedSocket): void {
+    if (this.destroyed) return;
+    if (socket.byeReceived && !this.failCurrent) {
+      // A graceful leave: only an error if someone still calls a collective.
+      if (!this.broken) {
+        this.broken = new ProcessGroupError(`rank ${r} has left the group (it called destroy())`, r);
+        this.brokenByLeave = true;
+      }
+      return;
+    }
+    const err = this.disconnectError(r, socket);
+    if (this.failCurrent) this.failCurrent(err);
+    else this.breakGroup(err);
+  }
+
+  /** Remember the first failure; rank 0 forwards it to every surviving rank. */
+  private breakGroup(err: ProcessGroupError): void {
+    if (this.broken && !this.brokenByLeave) return;
+    this.broken = err;
+    this.brokenByLeave = false;
+    if (this.rank !== 0) return;
+    const text = new TextEncoder().encode(err.message.replace(/^rank 0: /, ""));
+    this.peers.forEach((p, r) => {
+      if (r > 0 && p && !p.isClosed) void p.send(0, Op.Abort, 0, text).catch(() => undefined);
+    });
+  }
+
+  /** Sockets keep the event loop alive only while a collective runs, so a script that forgets destroy() still exits. */
+  private setRef(on: boolean): void {
+    for (const p of this.peers) {
+      if (p && !p.isClosed) {
+        if (on) p.socket.ref();
+        else p.socket.unref();
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// Real processes on 127.0.0.1: the collectives' results, their bitwise agreement across ranks, and how
+// the group fails when a rank dies or hangs.
+import { describe, expect, it } from "vitest";
+import { f32, readRank, runRanks } from "./helpers";
+import { rankInputs, rowInputs } from "./fixtures/inputs";
+import { initProcessGroup } from "../../src/accelerate/process-group";
+
+type Basic = {
+  sum: string; mean: string; many: string[]; bf: string; bj: unknown; bu: number[];
+  gf: string[]; gn: number[][]; gj: unknown[]; sparseIndices: number[]; sparseRows: string; dense: string;
+};
+
+/** The exact float64 sum of the ranks' float32 inputs, then one rounding: the documented contract. */
+function expectedSum(inputs: Float32Array[], divide = 1): Float32Array {
+  const out = new Float32Array(inputs[0]!.length);
+  for (let i = 0; i < out.length; i++) {
+    let s = 0;
+    for (const a of inputs) s += a[i]!;
+    out[i] = s / divide;
+  }
+  return out;
+}
+
+function bytesEqual(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+describe.each([2, 3])("process group with %i processes", (n) => {
+  it("allReduce, allReduceMany, broadcast, allGather and allReduceRows agree on every rank", async () => {
+    const { exits, outDir } = await runRanks("collectives-worker.ts", ["basic"], n);
+    exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
+    const res = Array.from({ length: n }, (_, r) => readRank<Basic>(outDir, r)!);
+    const ranks = Array.from({ length: n }, (_, r) => r);
+
+    const sum = expectedSum(ranks.map((r) => rankInputs(r, 1001)));
+    const mean = expectedSum(ranks.map((r) => rankInputs(r, 1001)), n);
+    for (const r of ranks) {
+      expect(bytesEqual(f32(res[r]!.sum), f32(res[0]!.sum)), `sum bitwise rank ${r} vs 0`).toBe(true);
+      expect(bytesEqual(f32(res[r]!.mean), f32(res[0]!.mean)), `mean bitwise rank ${r} vs 0`).toBe(true);
+      expect(bytesEqual(f32(res[r]!.dense), f32(res[0]!.dense)), `dense bitwise rank ${r} vs 0`).toBe(true);
+    }
+    expect(bytesEqual(f32(res[0]!.sum), sum)).toBe(true);
+    expect(bytesEqual(f32(res[0]!.mean), mean)).toBe(true);
+    // Independent of the rounding contract: close to the float64 sum.
+    const got = f32(res[0]!.sum);
+    for (let i = 0; i < got.length; i++) {
+      let s = 0;
+      for (const r of ranks) s += rankInputs(r, 1001)[i]!;
+      expect(Math.abs(got[i]! - s)).toBeLessThanOrEqual(Math.abs(s) * 1e-7 + 1e-30);
+    }
+
+    const manyExpected = [
+      expectedSum(ranks.map((r) => rankInputs(r, 3, 10))),
+      expectedSum(ranks.map((r) => rankInputs(r, 500, 11))),
+      expectedSum(ranks.map((r) => rankInputs(r, 1, 12))),
+    ];
+    for (const r of ranks) res[r]!.many.forEach((m, k) => expect(bytesEqual(f32(m), manyExpected[k]!)).toBe(true));
+
+    for (const r of ranks) {
+      expect(bytesEqual(f32(res[r]!.bf), rankInputs(1, 7, 99))).toBe(true);
+      expect(res[r]!.bj).toEqual({ from: n - 1, list: [1, 2, 3] });
+      expect(res[r]!.bu).toEqual([1, 2, 250]);
+      expect(res[r]!.gf.length).toBe(n);
+      res[r]!.gf.forEach((g, k) => expect(bytesEqual(f32(g), rankInputs(k, k + 1, 5))).toBe(true));
+      expect(res[r]!.gn).toEqual(ranks.map((k) => [k, k * 10]));
+      expect(res[r]!.gj).toEqual(ranks.map((k) => ({ rank: k, name: `r${k}` })));
+    }
+
+    // Sparse rows: the sorted union of every rank's indices, each row equal (bitwise) to the dense result.
+    const union = [...new Set(ranks.flatMap((r) => [...rowInputs(r).indices]))].sort((a, b) => a - b);
+    const dense = f32(res[0]!.dense);
+    for (const r of ranks) {
+      expect(res[r]!.sparseIndices).toEqual(union);
+      const rows = f32(res[r]!.sparseRows);
+      expect(rows.length).toBe(union.length * 4);
+      union.forEach((row, k) => expect(bytesEqual(rows.subarray(k * 4, k * 4 + 4), dense.subarray(row * 4, row * 4 + 4))).toBe(true));
+    }
+    // Rows nobody sent stay zero in the dense result: the sparse exchange loses nothing.
+    for (let row = 0; row < 50; row++) {
+      if (!union.includes(row)) expect([...dense.subarray(row * 4, row * 4 + 4)]).toEqual([0, 0, 0, 0]);
+    }
+  });
+
+  it("a rank killed mid-collective: every other rank fails within 30 s naming it", async () => {
+    const victim = n - 1;
+    const { exits, outDir } = await runRanks("collectives-worker.ts", ["die"], n, { VICTIM_RANK: String(victim) });
+    expect(exits[victim]!.signal).toBe("SIGKILL");
+    for (let r = 0; r < n; r++) {
+      if (r === victim) continue;
+      expect(exits[r]!.code, `rank ${r}: ${exits[r]!.stderr}`).toBe(3);
+      const rec = readRank<{ error: string; failedAfterMs: number; step: number }>(outDir, r)!;
+      expect(rec.error).toMatch(new RegExp(`rank ${victim} disconnected during allReduce`));
+      expect(rec.failedAfterMs).toBeLessThan(30_000);
+      expect(rec.step).toBe(3);
+    }
+  });
+
+  it("a rank that stops calling collectives: the others time out naming it, and stay failed", async () => {
+    const victim = 1;
+    const started = Date.now();
+    const { exits, outDir } = await runRanks("collectives-worker.ts", ["hang"], n, {
+      VICTIM_RANK: String(victim),
+      KIT_COLLECTIVE_TIMEOUT_MS: "1500",
+    });
+    for (let r = 0; r < n; r++) {
+      if (r === victim) continue;
+      expect(exits[r]!.code, `rank ${r}: ${exits[r]!.stderr}`).toBe(3);
+      const rec = readRank<{ error: string; failedAfterMs: number; again: string; againMs: number }>(outDir, r)!;
+      expect(rec.error).toMatch(/timed out after 1500 ms/);
+      expect(rec.error).toMatch(new RegExp(`rank ${victim}\\b`));
+      expect(rec.failedAfterMs).toBeGreaterThanOrEqual(1400);
+      expect(rec.failedAfterMs).toBeLessThan(10_000);
+      expect(rec.again).toMatch(new RegExp(`rank ${victim}\\b`));
+      expect(rec.againMs).toBeLessThan(100);
+    }
+    // When the stuck rank finally calls the collective it fails at once, told by rank 0 (or by losing it).
+    const late = readRank<{ late: string | null; lateMs: number }>(outDir, victim)!;
+    expect(late.late).toMatch(/rank \d+/);
+    expect(late.lateMs).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe("world size 1", () => {
+  it("is a trivial group: no sockets, collectives are the identity", async () => {
+    const pg = await initProcessGroup({ env: { WORLD_SIZE: "1" } });
+    const a = Float32Array.from([1.5, -2]);
+    expect([...(await pg.allReduce(a, "mean"))]).toEqual([1.5, -2]);
+    expect(await pg.allGather({ x: 1 })).toEqual([{ x: 1 }]);
+    expect(await pg.broadcast([3, 4], 0)).toEqual([3, 4]);
+    const rows = await pg.allReduceRows(Int32Array.from([5, 2]), Float32Array.from([1, 1, 2, 2]), 2);
+    expect([...rows.indices]).toEqual([2, 5]);
+    expect([...rows.rows]).toEqual([2, 2, 1, 1]);
+    await expect(pg.allReduceRows(Int32Array.from([1]), Float32Array.from([1, 2, 3]), 2)).rejects.toThrow(/rows has 3 floats, expected/);
+    await pg.barrier();
+    await pg.destroy();
+  });
+
+  it("rejects a RANK outside WORLD_SIZE with a clear error", async () => {
+    await expect(initProcessGroup({ env: { WORLD_SIZE: "2", RANK: "2" } })).rejects.toThrow(/RANK=2 is not below WORLD_SIZE=2/);
+  });
+});
