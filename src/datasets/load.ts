@@ -41,7 +41,8 @@ export type LocalLoadOptions<S extends string> = {
 export function loadDataset(path: "glue" | "nyu-mll/glue", name: "mrpc"): Promise<SplitDict<MrpcRow, GlueSplit>>;
 export function loadDataset(path: "glue" | "nyu-mll/glue", name: "sst2"): Promise<SplitDict<Sst2Row, GlueSplit>>;
 export function loadDataset(path: "glue" | "nyu-mll/glue", name: string): Promise<SplitDict<Row, string>>;
-export function loadDataset<S extends string = "train">(path: "parquet" | "csv" | "json", options: LocalLoadOptions<S>): Promise<SplitDict<Row, S>>;
+export function loadDataset(path: "parquet" | "csv" | "json", options: LocalLoadOptions<never> & { dataFiles: string | readonly string[] }): Promise<SplitDict<Row, "train">>;
+export function loadDataset<S extends string>(path: "parquet" | "csv" | "json", options: LocalLoadOptions<S>): Promise<SplitDict<Row, S>>;
 export async function loadDataset(path: string, nameOrOptions: string | LocalLoadOptions<string>): Promise<SplitDict<Row, string>> {
   if (path === "glue" || path === GLUE_REPO) {
     if (typeof nameOrOptions !== "string") throw new Error(`loadDataset("${path}", config): the config name is missing; choose one of ${glueConfigList()}.`);
