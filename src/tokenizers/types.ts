@@ -1,5 +1,6 @@
 // Options and outputs of the tokenizer, named as transformers names them (camelCase options, snake_case
 // output keys because the model and the data collator read `input_ids`, `token_type_ids`, `attention_mask`).
+// Outputs are type aliases, not interfaces, so they fit `Record<string, unknown>` (Dataset.map rows).
 import type { Tensor2D } from "@tensorflow/tfjs-core";
 
 export type TruncationStrategy = "longest_first" | "only_first" | "only_second";
@@ -23,25 +24,25 @@ export type TensorOptions = EncodeOptions & { returnTensors: "tfjs" };
 export type ListOptions = EncodeOptions & { returnTensors?: undefined };
 
 /** One encoded text or pair. */
-export interface Encoding {
+export type Encoding = {
   input_ids: number[];
   token_type_ids: number[];
   attention_mask: number[];
-}
+};
 
 /** A batch of encoded texts or pairs (ragged unless padded). */
-export interface BatchEncoding {
+export type BatchEncoding = {
   input_ids: number[][];
   token_type_ids: number[][];
   attention_mask: number[][];
-}
+};
 
 /** int32 tensors of shape [batch, length] (a single text gives batch 1, as return_tensors="pt" does). */
-export interface TensorEncoding {
+export type TensorEncoding = {
   input_ids: Tensor2D;
   token_type_ids: Tensor2D;
   attention_mask: Tensor2D;
-}
+};
 
 export interface DecodeOptions {
   skipSpecialTokens?: boolean;
