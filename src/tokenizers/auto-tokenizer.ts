@@ -94,7 +94,7 @@ export const AutoTokenizer = {
     if (typeof config.tokenizer_class === "string" && !/Bert|Electra/.test(config.tokenizer_class)) {
       throw new TokenizerFileError(
         configPath ?? repoOrDir,
-        `${configPath}: tokenizer_class is "${config.tokenizer_class}", but this kit implements the BERT WordPiece tokenizer only ` +
+        `${configPath ?? repoOrDir}: tokenizer_class is "${config.tokenizer_class}", but this kit implements the BERT WordPiece tokenizer only ` +
           "(BertTokenizer / BertTokenizerFast). Use a BERT checkpoint.",
       );
     }
