@@ -413,16 +413,19 @@ function copyStorageBytes(raw: Uint8Array, dtype: DType, count: number): HostTen
   return new array(buf, 0, count);
 }
 
+function isContiguous(t: TensorRef): boolean {
+  for (let d = t.shape.length - 1, expect = 1; d >= 0; d--) {
+    if (t.shape[d] !== 1 && t.stride[d] !== expect) return false;
+    expect *= t.shape[d];
+  }
+  return true;
+}
+
 /** Row-major copy of the elements a (shape, stride, offset) view selects from its storage. */
 function materialise(storage: HostTensor["data"], t: TensorRef): HostTensor["data"] {
   const n = numel(t.shape);
   const { array } = DTYPE_INFO[t.storage.dtype];
-  let contiguous = true;
-  for (let d = t.shape.length - 1, expect = 1; d >= 0; d--) {
-    if (t.shape[d] !== 1 && t.stride[d] !== expect) contiguous = false;
-    expect *= t.shape[d];
-  }
-  if (contiguous) return storage.slice(t.offset, t.offset + n);
+  if (isContiguous(t)) return storage.slice(t.offset, t.offset + n);
   const out = new array(n);
   const src = storage as unknown as ArrayLike<number | bigint>;
   const dst = out as unknown as { [i: number]: number | bigint };
@@ -473,6 +476,7 @@ export function parseTorchBin(bytes: Uint8Array, file = "<buffer>"): Map<string,
   if (!(root instanceof Map)) return fail("data.pkl does not hold a dict: expected a state dict {name: tensor}");
 
   const storageData = new Map<string, HostTensor["data"]>();
+  const handedOut = new Set<string>();
   const tensors = new Map<string, HostTensor>();
   for (const [name, value] of root) {
     if (typeof name !== "string") return fail(`state dict key ${String(name)} is not a string`);
@@ -496,7 +500,11 @@ export function parseTorchBin(bytes: Uint8Array, file = "<buffer>"): Map<string,
     if (numel(value.shape) > 0 && last >= s.numel) {
       return fail(`tensor "${name}" (shape [${value.shape.join(", ")}], stride [${value.stride.join(", ")}], offset ${value.offset}) reads past its storage of ${s.numel} elements`);
     }
-    tensors.set(name, { dtype: s.dtype, shape: [...value.shape], data: materialise(data, value) });
+    // A tensor that is its whole storage takes the storage array itself (saves a copy of a large checkpoint);
+    // every other use, including a second tensor on the same storage, gets its own copy.
+    const whole = value.offset === 0 && numel(value.shape) === data.length && isContiguous(value) && !handedOut.has(s.key);
+    if (whole) handedOut.add(s.key);
+    tensors.set(name, { dtype: s.dtype, shape: [...value.shape], data: whole ? data : materialise(data, value) });
   }
   return tensors;
 }
