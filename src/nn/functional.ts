@@ -68,23 +68,40 @@ export const matmul = tf.customGrad((...args: unknown[]) => {
  * `paddingIdx` contribute nothing, so that row's gradient is exactly 0 as with torch's padding_idx.
  */
 export function embedding(weight: tf.Tensor, ids: tf.Tensor, paddingIdx: number | null = null): tf.Tensor {
-  const [vocab, dim] = weight.shape as [number, number];
-  const flatIds = tf.reshape(ids, [-1]);
-  const lookup = tf.customGrad((...args: unknown[]) => {
-    const w = args[0] as tf.Tensor;
-    const value = tf.gather(w, flatIds);
-    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      let updates = dy;
-      if (paddingIdx !== null) {
-        const keep = tf.cast(tf.notEqual(flatIds, paddingIdx), "float32");
-        updates = tf.mul(dy, tf.expandDims(keep, 1));
-      }
-      return [tf.scatterND(tf.expandDims(flatIds, 1), updates, [vocab, dim])];
-    };
-    return { value, gradFunc };
-  }) as (w: tf.Tensor) => tf.Tensor;
-  return tf.reshape(lookup(weight), [...ids.shape, dim]);
+  const dim = weight.shape[1]!;
+  const rows = paddingIdx === null ? lookupRows(weight, tf.reshape(ids, [-1])) : lookupRowsPadded(weight, tf.reshape(ids, [-1]), tf.scalar(paddingIdx, "int32"));
+  return tf.reshape(rows, [...ids.shape, dim]);
 }
+
+// The ids are inputs of the custom op (not closed over) because the forward pass's tidy frees every tensor
+// the tape has not saved. Their "gradient" is a float32 zero, which TF.js requires and never uses.
+function scatterRows(dy: tf.Tensor, ids: tf.Tensor, weightShape: number[], paddingIdx: tf.Tensor | null): tf.Tensor {
+  let updates = dy;
+  if (paddingIdx !== null) updates = tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(ids, paddingIdx), "float32"), 1));
+  return tf.scatterND(tf.expandDims(ids, 1), updates, weightShape);
+}
+
+const lookupRows = tf.customGrad((...args: unknown[]) => {
+  const [w, ids] = args as tf.Tensor[];
+  const save = args[2] as tf.GradSaveFunc;
+  save([ids!]);
+  const shape = w!.shape;
+  const gradFunc: GradFunc = (dy, [idsSaved]) => [scatterRows(dy, idsSaved!, shape, null), tf.zeros(idsSaved!.shape)];
+  return { value: tf.gather(w!, ids!), gradFunc };
+}) as (w: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+
+const lookupRowsPadded = tf.customGrad((...args: unknown[]) => {
+  const [w, ids, pad] = args as tf.Tensor[];
+  const save = args[3] as tf.GradSaveFunc;
+  save([ids!, pad!]);
+  const shape = w!.shape;
+  const gradFunc: GradFunc = (dy, [idsSaved, padSaved]) => [
+    scatterRows(dy, idsSaved!, shape, padSaved!),
+    tf.zeros(idsSaved!.shape),
+    tf.zeros([]),
+  ];
+  return { value: tf.gather(w!, ids!), gradFunc };
+}) as (w: tf.Tensor, ids: tf.Tensor, pad: tf.Tensor) => tf.Tensor;
 
 // erfc(z) for z >= 0 from Numerical Recipes' Chebyshev fit (erfcc): relative error below 1.2e-7 everywhere,
 // i.e. float32 accuracy including the tail, where 1 + erf(x) for x << 0 loses everything to cancellation.

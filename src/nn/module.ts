@@ -12,7 +12,7 @@ import { trackParameter, untrackParameter } from "./registry";
 export type HostTensorLike = {
   dtype: string;
   shape: number[];
-  data: ArrayLike<number>;
+  data: ArrayLike<number> | BigInt64Array;
 };
 
 export type StateValue = tf.Tensor | HostTensorLike;
@@ -31,6 +31,16 @@ function shapeOf(v: StateValue): number[] {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function hostToFloat32(name: string, t: HostTensorLike): Float32Array {
+  if (t.data instanceof Float32Array) return t.data;
+  if (t.dtype === "F16" || t.dtype === "BF16") {
+    throw new Error(`${name}: ${t.dtype} host tensors must be converted to F32 first (loadCheckpointTensors does this)`);
+  }
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Number(t.data[i]);
+  return out;
 }
 
 export class ShapeMismatchError extends Error {
@@ -153,7 +163,7 @@ export class Module {
       const p = own.get(name);
       if (!p) continue;
       tf.tidy(() => {
-        const t = value instanceof tf.Tensor ? tf.cast(value, "float32") : tf.tensor(Float32Array.from(value.data), value.shape, "float32");
+        const t = value instanceof tf.Tensor ? tf.cast(value, "float32") : tf.tensor(hostToFloat32(name, value), value.shape, "float32");
         p.assign(t);
       });
     }

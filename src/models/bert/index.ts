@@ -1,0 +1,11 @@
+export { BertConfig, toCamelCase, toSnakeCase } from "./config";
+export type { BertConfigFields, JsonValue, ProblemType } from "./config";
+export { BertEmbeddings } from "./embeddings";
+export { BertAttention, BertSelfAttention, BertSelfOutput } from "./attention";
+export { BertEncoder, BertIntermediate, BertLayer, BertOutput } from "./layer";
+export { BertModel, BertPooler, FLOAT32_MIN, extendedAttentionMask } from "./bert-model";
+export type { BertModelOutput } from "./bert-model";
+export { BertForSequenceClassification } from "./sequence-classification";
+export type { BertBatch, ForwardOptions, SequenceClassifierOutput } from "./sequence-classification";
+export { fromConfig, fromPretrained, loadConfig, savePretrained } from "./pretrained";
+export type { FromPretrainedOptions, LoadingInfo } from "./pretrained";

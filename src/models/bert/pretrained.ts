@@ -1,0 +1,143 @@
+// from_pretrained / save_pretrained for BertForSequenceClassification, with transformers' loading rules:
+// gamma/beta renamed to weight/bias, pre-training heads (cls.*) dropped and reported, a bare BertModel
+// checkpoint gets the "bert." prefix, missing tensors (a new classifier) initialised as _init_weights does
+// and listed in a warning, and a classifier of another size refused unless ignoreMismatchedSizes.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { resolvePretrainedFile } from "../../hub";
+import { ShapeMismatchError } from "../../nn/module";
+import { Generator } from "../../utils/random";
+import { writeSafetensors, type HostTensor } from "../../utils/safetensors";
+import { loadCheckpointTensors } from "../checkpoint";
+import { BertConfig, type BertConfigFields, type JsonValue } from "./config";
+import { BertForSequenceClassification } from "./sequence-classification";
+
+export type FromPretrainedOptions = Partial<BertConfigFields> & {
+  numLabels?: number;
+  /** Seeds the initialisation of missing tensors and the dropout masks (default 42). */
+  seed?: number;
+  /** Re-initialise tensors whose shape differs from the checkpoint's (transformers' ignore_mismatched_sizes). */
+  ignoreMismatchedSizes?: boolean;
+  /** Where the loading report goes (default console.warn); pass () => {} to silence it. */
+  logger?: (message: string) => void;
+};
+
+export type LoadingInfo = {
+  /** The weights file read. */
+  source: string;
+  /** Initialised from the seed because the checkpoint lacks them. */
+  missingKeys: string[];
+  /** In the checkpoint but not used (pre-training heads, ...). */
+  unexpectedKeys: string[];
+  /** Re-initialised because of ignoreMismatchedSizes: name, checkpoint shape, model shape. */
+  mismatchedKeys: { name: string; checkpoint: number[]; model: number[] }[];
+};
+
+// Buffers transformers never loads as parameters (it ignores them on load too).
+const IGNORED_UNEXPECTED = [/(^|\.)position_ids$/];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Local path of the weights, safetensors first (as transformers prefers), else pytorch_model.bin. */
+async function resolveWeightsDir(repoOrDir: string): Promise<string> {
+  for (const file of ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]) {
+    const path = await resolvePretrainedFile(repoOrDir, file, { optional: true });
+    if (path) return dirname(path);
+  }
+  throw new Error(
+    `"${repoOrDir}" has neither model.safetensors nor pytorch_model.bin (looked in the directory, the Hub mirror ` +
+      `and the cache). Download the checkpoint (e.g. huggingface-cli download ${repoOrDir}) or use fromConfig() to start from random weights.`,
+  );
+}
+
+export async function loadConfig(repoOrDir: string): Promise<BertConfig> {
+  const path = (await resolvePretrainedFile(repoOrDir, "config.json"))!;
+  const json = JSON.parse(await readFile(path, "utf8")) as Record<string, JsonValue>;
+  if (json.model_type !== undefined && json.model_type !== "bert") {
+    throw new Error(`${path}: model_type is "${String(json.model_type)}"; only "bert" checkpoints are supported`);
+  }
+  return BertConfig.fromJSON(json);
+}
+
+export async function fromPretrained(repoOrDir: string, options: FromPretrainedOptions = {}): Promise<BertForSequenceClassification> {
+  const { seed = 42, ignoreMismatchedSizes = false, logger = (m: string) => console.warn(m), ...overrides } = options;
+  const config = (await loadConfig(repoOrDir)).update(overrides);
+  const { tensors: raw, source } = await loadCheckpointTensors(await resolveWeightsDir(repoOrDir));
+  const model = new BertForSequenceClassification(config, { seed });
+  const own = new Map(model.namedParameters().map(([n, p]) => [n, p.shape]));
+
+  // A bare BertModel checkpoint ("embeddings.…") loads into the "bert." base model.
+  const needsPrefix = ![...raw.keys()].some((k) => k.startsWith("bert.")) && [...raw.keys()].some((k) => own.has(`bert.${k}`));
+  const state = new Map<string, HostTensor>();
+  for (const [key, value] of raw) state.set(needsPrefix ? `bert.${key}` : key, value);
+
+  const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k) && !IGNORED_UNEXPECTED.some((re) => re.test(k)));
+  const missingKeys = [...own.keys()].filter((k) => !state.has(k));
+  const mismatchedKeys: LoadingInfo["mismatchedKeys"] = [];
+  for (const [name, shape] of own) {
+    const t = state.get(name);
+    if (!t || sameShape(t.shape, shape)) continue;
+    if (!ignoreMismatchedSizes) {
+      model.dispose();
+      const hint = name.startsWith("classifier.")
+        ? `The checkpoint's classification head has ${t.shape[0]} labels and numLabels is ${config.numLabels}. To replace the ` +
+          `head with a freshly initialised one, pass { ignoreMismatchedSizes: true } (transformers: ignore_mismatched_sizes=True).`
+        : `config.json (${repoOrDir}) and the weights (${source}) disagree.`;
+      throw new ShapeMismatchError(name, t.shape, shape, hint);
+    }
+    mismatchedKeys.push({ name, checkpoint: t.shape, model: shape });
+    state.delete(name);
+  }
+
+  model.loadStateDict(new Map([...state].filter(([k]) => own.has(k))), { strict: false });
+  const fresh = new Set([...missingKeys, ...mismatchedKeys.map((m) => m.name)]);
+  if (fresh.size > 0) model.initWeights(new Generator(seed).fork("init"), fresh);
+
+  if (unexpectedKeys.length > 0) {
+    logger(
+      `Some weights of the model checkpoint at ${repoOrDir} were not used when initializing BertForSequenceClassification: ` +
+        `[${unexpectedKeys.join(", ")}]\n- This is expected if the checkpoint was trained on another task or with another architecture (e.g. a pre-training checkpoint).`,
+    );
+  }
+  if (missingKeys.length > 0) {
+    logger(
+      `Some weights of BertForSequenceClassification were not initialized from the model checkpoint at ${repoOrDir} and are newly ` +
+        `initialized: [${missingKeys.join(", ")}]\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`,
+    );
+  }
+  if (mismatchedKeys.length > 0) {
+    logger(
+      `Some weights of BertForSequenceClassification were not initialized from the model checkpoint at ${repoOrDir} and are newly ` +
+        `initialized because the shapes did not match:\n` +
+        mismatchedKeys.map((m) => `- ${m.name}: found shape [${m.checkpoint.join(", ")}] in the checkpoint and [${m.model.join(", ")}] in the model instantiated`).join("\n"),
+    );
+  }
+  model.loadingInfo = { source, missingKeys, unexpectedKeys, mismatchedKeys };
+  // transformers returns pretrained models in eval mode; the training loop calls model.train().
+  return model.eval();
+}
+
+/** from_config: every tensor initialised as _init_weights does, from Generator(seed). */
+export function fromConfig(config: BertConfig, options: { seed?: number } = {}): BertForSequenceClassification {
+  const seed = options.seed ?? 42;
+  const model = new BertForSequenceClassification(config, { seed });
+  model.initWeights(new Generator(seed).fork("init"));
+  return model;
+}
+
+/** save_pretrained: config.json and model.safetensors (F32, metadata {"format": "pt"}) that transformers loads. */
+export async function savePretrained(model: BertForSequenceClassification, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const config = model.config.clone();
+  config.architectures = ["BertForSequenceClassification"];
+  config.torchDtype = "float32";
+  config.transformersVersion ??= "4.31.0";
+  const tensors = new Map<string, HostTensor>();
+  for (const [name, p] of model.namedParameters()) {
+    tensors.set(name, { dtype: "F32", shape: [...p.shape], data: (await p.variable.data()) as Float32Array });
+  }
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+  await writeFile(join(dir, "config.json"), JSON.stringify(config.toJSON(), null, 2) + "\n");
+}
