@@ -1,13 +1,20 @@
 // Hand-built checkpoint files for the corrupt-input and format tests, made without the code under test:
 // a raw safetensors file from a header object, and torch.save-style zips whose data.pkl is assembled
 // opcode by opcode the way torch 1.13 writes it (protocol 2, see `python -m pickletools data.pkl`).
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 
+const made: string[] = [];
+process.on("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "kit-checkpoint-"));
+  const d = mkdtempSync(join(tmpdir(), "kit-checkpoint-"));
+  made.push(d);
+  return d;
 }
 
 /** 8-byte LE length + header text (as given, padded with spaces to 8) + data. */
