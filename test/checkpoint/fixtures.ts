@@ -5,9 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
+import { afterAll } from "vitest";
 
 const made: string[] = [];
-process.on("exit", () => {
+// Registered at import, so it runs after all tests of the importing file.
+afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
