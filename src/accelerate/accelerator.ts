@@ -1,0 +1,409 @@
+// 🤗 Accelerate's Accelerator for the kit: the same training loop on one process or several.
+//
+//   const accelerator = new Accelerator();
+//   const [trainDl, evalDl, model, optimizer] = await accelerator.prepare(trainDl0, evalDl0, model0, optimizer0);
+//   for (const batch of trainDl) {
+//     await accelerator.backward(() => model.forward(batch).loss!);  // local backward, then gradients averaged
+//     optimizer.step(); lrScheduler.step(); optimizer.zeroGrad();
+//   }
+//
+// Two differences from Python, both because collectives are asynchronous in Node: `prepare` and
+// `backward` return promises (await them). The optimizer's step stays synchronous; the prepared optimizer
+// refuses to step on gradients that were not averaged, so a forgotten `await` cannot go unnoticed.
+import * as tf from "@tensorflow/tfjs-core";
+import { currentDevice, type Device } from "../backend/device";
+import { DataLoader } from "../data/dataloader";
+import { Module } from "../nn/module";
+import { backward as nnBackward } from "../nn/autograd";
+import type { Parameter } from "../nn/parameter";
+import { LambdaLR } from "../optim/lambda-lr";
+import { Optimizer } from "../optim/optimizer";
+import { shardBatches, shardLength } from "./batch-sampler-shard";
+import { readDistributedEnv } from "./env";
+import { initProcessGroup, type ProcessGroup } from "./process-group";
+
+export interface AcceleratorOptions {
+  /** Pad the last round of batches by cycling from the start, so every process gets as many (default true). */
+  evenBatches?: boolean;
+  /** Per-collective timeout (default KIT_COLLECTIVE_TIMEOUT_MS or 30 s). */
+  timeoutMs?: number;
+  /**
+   * Exchange only the used rows of embedding gradients (parameters named `*embeddings.weight` with at
+   * least 1024 rows, e.g. BERT's 30522-row word embedding) instead of the whole table. Same result
+   * bitwise; default true.
+   */
+  sparseEmbeddingGradients?: boolean;
+}
+
+/** Where a prepared dataloader stands, for gatherForMetrics (accelerate's GradientState). */
+interface LoaderState {
+  endOfDataloader: boolean;
+  /** Real samples in the last round (over all processes), -1 when unknown, 0 when the last round is full. */
+  remainder: number;
+}
+
+/** A DataLoader sharded across processes. Iterate it like the original; `length` is this process's count. */
+export class PreparedDataLoader<R, B> {
+  private epochCounter: number;
+
+  constructor(
+    readonly base: DataLoader<R, B>,
+    private readonly numProcesses: number,
+    private readonly processIndex: number,
+    readonly evenBatches: boolean,
+    private readonly states: LoaderState[],
+  ) {
+    this.epochCounter = base.epoch;
+  }
+
+  get batchSize(): number | null {
+    return this.base.batchSize;
+  }
+
+  /** Batches this process draws per epoch (len(prepared_dataloader)). */
+  get length(): number {
+    if (this.base.batchSize === null) return this.batchIndices().length;
+    return shardLength(this.base.length, {
+      numProcesses: this.numProcesses,
+      processIndex: this.processIndex,
+      dropLast: this.base.dropLast,
+      evenBatches: this.evenBatches,
+    });
+  }
+
+  /** Examples in the whole dataset (all processes). */
+  get totalDatasetLength(): number {
+    const d = this.base.dataset as { numRows?: number; length?: number };
+    return d.numRows ?? d.length ?? 0;
+  }
+
+  get epoch(): number {
+    return this.epochCounter;
+  }
+
+  setEpoch(epoch: number): void {
+    this.epochCounter = epoch;
+  }
+
+  /** The index batches this process takes in `epoch`: every process computes the same order, then shards. */
+  batchIndices(epoch = this.epochCounter): number[][] {
+    return shardBatches(this.base.batchIndices(epoch), {
+      numProcesses: this.numProcesses,
+      processIndex: this.processIndex,
+      batchSize: this.base.batchSize,
+      dropLast: this.base.dropLast,
+      evenBatches: this.evenBatches,
+    });
+  }
+
+  *[Symbol.iterator](): Generator<B, void, undefined> {
+    const batches = this.batchIndices(this.epochCounter);
+    const state: LoaderState = { endOfDataloader: false, remainder: -1 };
+    const total = this.base.batchSize === null ? 0 : this.base.batchSize * this.numProcesses;
+    if (!this.base.dropLast && total > 0) state.remainder = this.totalDatasetLength % total;
+    this.states.push(state);
+    try {
+      for (let k = 0; k < batches.length; k++) {
+        state.endOfDataloader = k === batches.length - 1;
+        const rows = batches[k]!.map((i) => rowAt(this.base.dataset, i));
+        yield this.base.collateFn(rows as R[]);
+      }
+      this.epochCounter += 1;
+    } finally {
+      const at = this.states.lastIndexOf(state);
+      if (at >= 0) this.states.splice(at, 1);
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<B, void, undefined> {
+    yield* this[Symbol.iterator]();
+  }
+}
+
+function rowAt(dataset: unknown, i: number): unknown {
+  if (Array.isArray(dataset)) return dataset[i];
+  return (dataset as { at(i: number): unknown }).at(i);
+}
+
+/** What gatherForMetrics and gather accept: a tensor, a flat array, or a record of those. */
+export type Gatherable = tf.Tensor | number[] | Float32Array | Int32Array | { [key: string]: tf.Tensor | number[] | Float32Array | Int32Array };
+
+interface Packed {
+  kind: "tensor" | "array" | "f32" | "i32";
+  shape: number[];
+  dtype: string;
+  data: number[];
+}
+
+function pack(x: tf.Tensor | number[] | Float32Array | Int32Array): Packed {
+  if (x instanceof tf.Tensor) return { kind: "tensor", shape: x.shape, dtype: x.dtype, data: Array.from(x.dataSync()) };
+  if (x instanceof Float32Array) return { kind: "f32", shape: [x.length], dtype: "float32", data: Array.from(x) };
+  if (x instanceof Int32Array) return { kind: "i32", shape: [x.length], dtype: "int32", data: Array.from(x) };
+  return { kind: "array", shape: [x.length], dtype: "number", data: x };
+}
+
+/** Concatenate along the first axis, keeping the first `keep` rows (all when keep < 0). */
+function unpack(parts: Packed[], keep: number): tf.Tensor | number[] | Float32Array | Int32Array {
+  const first = parts[0]!;
+  const rowSize = first.shape.slice(1).reduce((a, b) => a * b, 1);
+  let rows = parts.reduce((n, p) => n + (p.shape[0] ?? 1), 0);
+  let data = parts.flatMap((p) => p.data);
+  if (keep >= 0 && keep < rows) {
+    rows = keep;
+    data = data.slice(0, keep * rowSize);
+  }
+  if (first.kind === "tensor") {
+    if (first.shape.length === 0) return tf.tensor(data, [data.length], first.dtype as tf.DataType);
+    return tf.tensor(data, [rows, ...first.shape.slice(1)], first.dtype as tf.DataType);
+  }
+  if (first.kind === "f32") return Float32Array.from(data);
+  if (first.kind === "i32") return Int32Array.from(data);
+  return data;
+}
+
+const SPARSE_MIN_ROWS = 1024;
+
+export class Accelerator {
+  readonly numProcesses: number;
+  readonly processIndex: number;
+  readonly localProcessIndex: number;
+  readonly evenBatches: boolean;
+  private readonly timeoutMs: number | undefined;
+  private readonly sparseEmbeddings: boolean;
+  private group: Promise<ProcessGroup> | null = null;
+  private readonly loaderStates: LoaderState[] = [];
+  private params: Parameter[] = [];
+  /** Set by backward after averaging; cleared when gradients change (zeroGrad). */
+  gradientsSynchronized = true;
+
+  constructor(options: AcceleratorOptions = {}) {
+    const env = readDistributedEnv();
+    this.numProcesses = env.worldSize;
+    this.processIndex = env.rank;
+    this.localProcessIndex = env.localRank;
+    this.evenBatches = options.evenBatches ?? true;
+    this.timeoutMs = options.timeoutMs;
+    this.sparseEmbeddings = options.sparseEmbeddingGradients ?? true;
+  }
+
+  get device(): Device {
+    return currentDevice();
+  }
+
+  get isMainProcess(): boolean {
+    return this.processIndex === 0;
+  }
+
+  get isLocalMainProcess(): boolean {
+    return this.localProcessIndex === 0;
+  }
+
+  /** The process group, joined on first use. */
+  processGroup(): Promise<ProcessGroup> {
+    this.group ??= initProcessGroup({ timeoutMs: this.timeoutMs });
+    return this.group;
+  }
+
+  /**
+   * Returns the objects in the order given: dataloaders sharded, models with rank 0's parameters,
+   * optimizers that only step on averaged gradients, LambdaLR schedulers stepping as Accelerate's
+   * AcceleratedScheduler (numProcesses times per step). Anything else comes back unchanged.
+   */
+  async prepare<T extends unknown[]>(...objects: T): Promise<{ [K in keyof T]: Prepared<T[K]> }> {
+    const out: unknown[] = [];
+    for (const o of objects) {
+      if (o instanceof DataLoader) out.push(new PreparedDataLoader(o, this.numProcesses, this.processIndex, this.evenBatches, this.loaderStates));
+      else if (o instanceof Module) {
+        await this.broadcastParameters(o.parameters());
+        this.addParams(o.parameters());
+        out.push(o);
+      } else if (o instanceof Optimizer) {
+        this.addParams(o.paramGroups.flatMap((g) => g.params));
+        out.push(this.wrapOptimizer(o));
+      } else if (o instanceof LambdaLR) out.push(this.wrapScheduler(o));
+      else out.push(o);
+    }
+    return out as { [K in keyof T]: Prepared<T[K]> };
+  }
+
+  /** accelerator.unwrap_model: our prepared model is the model itself. */
+  unwrapModel<M>(model: M): M {
+    return model;
+  }
+
+  /**
+   * loss.backward() then the gradients averaged over processes (DDP's all-reduce). Returns this process's
+   * loss. Gradients accumulate locally as in torch; each call averages what is accumulated so far.
+   */
+  async backward(lossFn: () => tf.Scalar): Promise<number> {
+    const params = this.params.length > 0 ? this.params : undefined;
+    const loss = nnBackward(lossFn, params);
+    this.gradientsSynchronized = this.numProcesses === 1;
+    if (this.numProcesses > 1) {
+      if (!params) {
+        throw new Error("accelerator.backward: prepare the model (or the optimizer) first, so the gradients to average are known");
+      }
+      await this.syncGradients(params);
+    }
+    return loss;
+  }
+
+  /** Average every parameter's gradient across processes (dense ones in one message, embeddings sparse). */
+  async syncGradients(params: Parameter[] = this.params): Promise<void> {
+    const pg = await this.processGroup();
+    const trainable = params.filter((p) => p.requiresGrad);
+    const sparse = trainable.filter((p) => this.sparseEmbeddings && /embeddings\.weight$/.test(p.name) && p.shape.length === 2 && p.shape[0]! >= SPARSE_MIN_ROWS);
+    const dense = trainable.filter((p) => !sparse.includes(p));
+    // A presence flag per parameter: a gradient absent on every process stays absent (the optimizer skips
+    // it, as torch does), one present anywhere is averaged with zeros for the processes that lack it.
+    const presence = Float32Array.from(trainable, (p) => (p.grad ? 1 : 0));
+    const denseData = dense.map((p) => (p.grad ? (p.grad.dataSync() as Float32Array).slice() : new Float32Array(sizeOf(p.shape))));
+    await pg.allReduceMany([presence, ...denseData], "mean");
+    const results = new Map<Parameter, Float32Array>();
+    dense.forEach((p, k) => results.set(p, denseData[k]!));
+    for (const p of sparse) {
+      const [rows, cols] = p.shape as [number, number];
+      const g = p.grad ? (p.grad.dataSync() as Float32Array) : new Float32Array(0);
+      const used: number[] = [];
+      for (let r = 0; r < (p.grad ? rows : 0); r++) {
+        for (let c = 0; c < cols; c++) {
+          if (g[r * cols + c] !== 0) {
+            used.push(r);
+            break;
+          }
+        }
+      }
+      const local = new Float32Array(used.length * cols);
+      used.forEach((r, k) => local.set(g.subarray(r * cols, (r + 1) * cols), k * cols));
+      const reduced = await pg.allReduceRows(Int32Array.from(used), local, cols, "mean");
+      const full = new Float32Array(rows * cols);
+      reduced.indices.forEach((r, k) => full.set(reduced.rows.subarray(k * cols, (k + 1) * cols), r * cols));
+      results.set(p, full);
+    }
+    trainable.forEach((p, i) => {
+      p.zeroGrad();
+      if (presence[i]! > 0) p.accumulateGrad(tf.tensor(results.get(p)!, p.shape, "float32"));
+    });
+    this.gradientsSynchronized = true;
+  }
+
+  /** Every process's values, concatenated along the first axis in process order. */
+  async gather<X extends Gatherable>(x: X): Promise<X> {
+    return this.gatherImpl(x, -1);
+  }
+
+  /**
+   * gather, then drop the samples that evenBatches padding duplicated in the last round, so that every
+   * evaluation example counts exactly once (accelerate's gather_for_metrics).
+   */
+  async gatherForMetrics<X extends Gatherable>(x: X): Promise<X> {
+    const state = this.loaderStates[this.loaderStates.length - 1];
+    const keep = state && state.endOfDataloader && state.remainder > 0 ? state.remainder : -1;
+    return this.gatherImpl(x, keep);
+  }
+
+  private async gatherImpl<X extends Gatherable>(x: X, keep: number): Promise<X> {
+    const isLeaf = x instanceof tf.Tensor || Array.isArray(x) || x instanceof Float32Array || x instanceof Int32Array;
+    const record = (isLeaf ? { value: x } : x) as Record<string, tf.Tensor | number[] | Float32Array | Int32Array>;
+    const packed: Record<string, Packed> = {};
+    for (const [k, v] of Object.entries(record)) packed[k] = pack(v);
+    const pg = await this.processGroup();
+    const all = (await pg.allGather(packed as unknown as Record<string, never>)) as unknown as Record<string, Packed>[];
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(record)) out[k] = unpack(all.map((a) => a[k]!), keep);
+    return (isLeaf ? out.value : out) as X;
+  }
+
+  /** print on the main process only. */
+  print(...args: unknown[]): void {
+    if (this.isMainProcess) console.log(...args);
+  }
+
+  async waitForEveryone(): Promise<void> {
+    if (this.numProcesses > 1) await (await this.processGroup()).barrier();
+  }
+
+  /** Wait for everyone, then leave the process group. */
+  async endTraining(): Promise<void> {
+    if (!this.group) return;
+    const pg = await this.group;
+    await pg.barrier();
+    await pg.destroy();
+    this.group = null;
+  }
+
+  private addParams(params: Parameter[]): void {
+    for (const p of params) if (!this.params.includes(p)) this.params.push(p);
+  }
+
+  private async broadcastParameters(params: Parameter[]): Promise<void> {
+    if (this.numProcesses === 1) return;
+    const pg = await this.processGroup();
+    const sizes = params.map((p) => sizeOf(p.shape));
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    if (this.isMainProcess) {
+      let at = 0;
+      params.forEach((p, k) => {
+        flat.set(p.variable.dataSync() as Float32Array, at);
+        at += sizes[k]!;
+      });
+    }
+    await pg.broadcast(flat, 0);
+    if (this.isMainProcess) return;
+    let at = 0;
+    params.forEach((p, k) => {
+      // slice: a subarray view would keep the whole broadcast buffer alive inside the tensor.
+      const values = tf.tensor(flat.slice(at, at + sizes[k]!), p.shape, "float32");
+      p.assign(values);
+      values.dispose();
+      at += sizes[k]!;
+    });
+  }
+
+  private wrapOptimizer<O extends Optimizer>(optimizer: O): O {
+    const accelerator = this;
+    return new Proxy(optimizer, {
+      get(target, key, receiver) {
+        if (key === "step") {
+          return () => {
+            if (!accelerator.gradientsSynchronized) {
+              throw new Error(
+                "optimizer.step(): the gradients were not averaged across processes; call `await accelerator.backward(...)` " +
+                  "(not the plain backward) and await it before stepping",
+              );
+            }
+            target.step();
+          };
+        }
+        if (key === "zeroGrad") {
+          return () => {
+            target.zeroGrad();
+            accelerator.gradientsSynchronized = true;
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  private wrapScheduler<S extends LambdaLR>(scheduler: S): S {
+    const n = this.numProcesses;
+    return new Proxy(scheduler, {
+      get(target, key, receiver) {
+        // Accelerate steps a prepared scheduler once per process per optimizer step (split_batches=False),
+        // because each step consumed numProcesses batches of the original dataloader.
+        if (key === "step") return () => { for (let i = 0; i < n; i++) target.step(); };
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The type `prepare` returns for an argument of type T. */
+export type Prepared<T> = T extends DataLoader<infer R, infer B> ? PreparedDataLoader<R, B> : T;
