@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { expectClose, RTOL } from "../helpers/close";
 import { f32, FIXTURES, readRank, ROOT, runRanks, tempDir, waitExit } from "./helpers";
 
-type TrainRecord = { initial: string[]; grads: string[][]; params: string[][]; losses: number[]; length: number };
+type TrainRecord = { initial: string[]; grads: string[][]; params: string[][]; losses: number[]; length: number; lrAfterOneStep: number };
 
 async function single(env: Record<string, string>): Promise<string> {
   const outDir = tempDir("acc-single");
@@ -40,6 +40,9 @@ describe("Accelerator training on 2 processes", () => {
     // Step 1 starts from the same parameters: the gradients must match the 1-process ones (DESIGN §6).
     r0.grads[0]!.forEach((g, k) => expectClose(`grad ${k} step 1`, f32(g), f32(one.grads[0]![k]!), RTOL.grads));
     r0.params[2]!.forEach((p, k) => expectClose(`param ${k} after 3 steps`, f32(p), f32(one.params[2]![k]!), RTOL.params));
+    // A prepared linear schedule over 12 steps: one step on 1 process, numProcesses steps on 2 (lr 1 base).
+    expect(one.lrAfterOneStep).toBeCloseTo(1 - 1 / 12, 12);
+    expect(r0.lrAfterOneStep).toBeCloseTo(1 - 2 / 12, 12);
   });
 
   it("sparse embedding-gradient exchange gives bitwise the dense result", async () => {
