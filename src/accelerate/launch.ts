@@ -180,8 +180,9 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
         MASTER_PORT: String(port),
         [LAUNCHER_PID_ENV]: String(process.pid),
       },
-      // Rank 0 writes straight to the terminal (progress bars see a TTY); the others are prefixed.
-      stdio: rank === 0 && !options.stdout && !options.stderr ? ["inherit", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+      // Rank 0 writes straight to the terminal (progress bars see a TTY); the others are prefixed. No
+      // stdin: the children lead their own process groups, and reading the terminal would stop them (SIGTTIN).
+      stdio: rank === 0 && !options.stdout && !options.stderr ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
       detached: true,
     });
     children.push(child);
