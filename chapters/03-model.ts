@@ -1,0 +1,91 @@
+// Chapter 03 — the model. Builds the sequence classifier for the preset (the default `tiny` one initialised
+// from the seed, `course` = bert-base-uncased from the Hub), passes one training batch through it, and
+// prints the loss and the logits' shape [8, 2]. Reproduces the course's model lines of "A full training":
+//   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
+//
+// Regions (for the docs): model, forward
+import { pathToFileURL } from "node:url";
+import { selectDevice } from "../src/backend";
+import { disposeBatch, type Batch } from "../src/data";
+import { AutoModelForSequenceClassification, type BertForSequenceClassification } from "../src/index";
+import { loadConfig } from "../src/models/bert";
+import { noGrad } from "../src/nn";
+import { hyperparameters, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
+import { parseChapterArgs } from "../src/training/script";
+import { preprocess } from "./01-preprocessing";
+import { makeDataloaders } from "./02-dataloaders";
+
+export type ModelOptions = Partial<Pick<Hyperparameters, "preset" | "seed">> & { quiet?: boolean };
+
+export type ModelResult = {
+  preset: PresetName;
+  numParameters: number;
+  loss: number;
+  logitsShape: number[];
+  batchShapes: Record<string, number[]>;
+};
+
+/**
+ * The course's `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)` for a preset.
+ * `tiny` builds BERT-Tiny's shape over bert-base-uncased's config and initialises it from the seed (fromConfig).
+ */
+export async function makeModel(preset: PresetName, seed: number, options: { quiet?: boolean } = {}): Promise<BertForSequenceClassification> {
+  const { checkpoint, initFromSeed, configOverrides, notice } = PRESETS[preset];
+  if (!options.quiet) console.log(notice);
+  if (initFromSeed) {
+    const config = (await loadConfig(checkpoint)).update({ ...configOverrides, numLabels: 2 });
+    return AutoModelForSequenceClassification.fromConfig(config, { seed });
+  }
+  try {
+    // #region model
+    const model = await AutoModelForSequenceClassification.fromPretrained(checkpoint, { numLabels: 2, seed });
+    // #endregion model
+    return model;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `Preset "${preset}" needs the pretrained weights of ${checkpoint}, which could not be loaded:\n${why}\n` +
+        `Fix: download them once where the Hub is reachable (huggingface-cli download ${checkpoint}, or any run with ` +
+        `network access), or put config.json and model.safetensors under <mirror>/models/${checkpoint}/ and set KIT_HUB_MIRROR; ` +
+        `or use --preset tiny, which needs no pretrained weights.`,
+    );
+  }
+}
+
+export async function run(options: ModelOptions = {}): Promise<ModelResult> {
+  const hp = hyperparameters(options);
+  const log = options.quiet ? () => {} : console.log;
+  await selectDevice({ quiet: true });
+  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  const { trainDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
+  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
+
+  let batch: Batch | undefined;
+  for (const b of trainDataloader) {
+    batch = b;
+    break;
+  }
+  const batchShapes = Object.fromEntries(Object.entries(batch!).map(([k, v]) => [k, [...(v as { shape: number[] }).shape]]));
+  // The course runs this forward pass in training mode (dropout on), as a freshly loaded model would be.
+  model.train();
+  const { loss, logitsShape } = noGrad(() => {
+    // #region forward
+    const outputs = model.forward(batch!);
+    // #endregion forward
+    return { loss: outputs.loss!.dataSync()[0]!, logitsShape: [...outputs.logits.shape] };
+  });
+  disposeBatch(batch!);
+  log(`loss: ${loss.toFixed(4)}  logits shape: [${logitsShape.join(", ")}]`);
+  const numParameters = model.parameters().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  model.dispose();
+  return { preset: hp.preset, numParameters, loss, logitsShape, batchShapes };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = parseChapterArgs(process.argv.slice(2), {
+    usage: "tsx chapters/03-model.ts [--preset tiny|tiny-pretrained|course] [--seed N] [--backend NAME]",
+    about: "Builds the classifier for the preset, passes one batch through it, prints the loss and the logits' shape.",
+    flags: ["preset", "seed", "backend"],
+  });
+  await run(args);
+}

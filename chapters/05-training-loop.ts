@@ -1,0 +1,127 @@
+// Chapter 05 — the training loop. Chooses the device, then runs the course's loop for 3 epochs (1377 steps):
+// forward and backward in one line (TF.js differentiates a function), AdamW step, schedule step, zero the
+// gradients, advance the progress bar. Reproduces the course's "The training loop" lines:
+//   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
+// The two `trainingRun` lines are the kit's additions: stop on a NaN loss before it reaches the weights,
+// record each step and checkpoint (Ctrl-C, --save-steps); see src/training/training-run.ts.
+//
+// Regions (for the docs): device, training-loop
+import { pathToFileURL } from "node:url";
+import { selectDevice, type Device } from "../src/backend";
+import { disposeBatch } from "../src/data";
+import { backward } from "../src/nn";
+import { hyperparameters, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { newRunRecord } from "../src/training/record-init";
+import { parseChapterArgs } from "../src/training/script";
+import { TrainingRun, type TrainingRunOptions } from "../src/training/training-run";
+import { tqdm } from "../src/utils/progress";
+import { preprocess } from "./01-preprocessing";
+import { makeDataloaders } from "./02-dataloaders";
+import { makeModel } from "./03-model";
+import { makeOptimizer, makeScheduler } from "./04-optimizer-scheduler";
+
+export type TrainingLoopOptions = Partial<Hyperparameters> & { quiet?: boolean };
+
+export type TrainingLoopResult = {
+  backend: string;
+  numTrainingSteps: number;
+  stepsDone: number;
+  firstLoss: number;
+  lastLoss: number;
+  firstLr: number;
+  lastLr: number;
+  seconds: number;
+};
+
+/** Chapters 01 to 04 in one call: data, model, optimizer and schedule for these hyperparameters. */
+export async function setUpTraining(hp: Hyperparameters, options: { quiet?: boolean; checkpoint?: string } = {}) {
+  // TF.js has one backend per process, and tensors are made on the current one: choose it before any.
+  await selectDevice({ quiet: true });
+  const preset = PRESETS[hp.preset];
+  const { tokenizer, tokenizedDatasets, dataCollator } = await preprocess(options.checkpoint ?? preset.tokenizer);
+  const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
+  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
+  const optimizer = makeOptimizer(model, hp);
+  const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
+  return { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
+}
+
+export type Training = Awaited<ReturnType<typeof setUpTraining>>;
+
+/** The device lines: print which backend runs and check that the model lives there. */
+export async function placeModel(model: Training["model"], options: { quiet?: boolean } = {}): Promise<Device> {
+  // #region device
+  const device = await selectDevice({ quiet: options.quiet });
+  model.to(device);
+  // #endregion device
+  return device;
+}
+
+/** The course's loop. `trainingRun` knows where a resumed run starts and when to stop. */
+export async function trainingLoop(training: Training, trainingRun: TrainingRun, options: { quiet?: boolean } = {}): Promise<void> {
+  const { model, optimizer, lrScheduler, trainDataloader, numTrainingSteps, numEpochs } = training;
+  // #region training-loop
+  const progressBar = tqdm(numTrainingSteps, { disable: options.quiet });
+  progressBar.update(trainingRun.step); // 0, or the steps a resumed run already did
+
+  model.train();
+  for (let epoch = trainingRun.startEpoch; epoch < numEpochs; epoch++) {
+    for (const batch of trainDataloader) {
+      const loss = backward(() => model.forward(batch).loss!);
+      disposeBatch(batch);
+      trainingRun.checkLoss(loss);
+
+      optimizer.step();
+      lrScheduler.step();
+      optimizer.zeroGrad();
+      progressBar.setPostfix({ loss });
+      progressBar.update(1);
+      if (await trainingRun.stepDone(loss)) break;
+    }
+  }
+  progressBar.close();
+  // #endregion training-loop
+}
+
+/** A TrainingRun that saves nothing (a chapter on its own); the CLI's has a run folder and signal handlers. */
+export function unsavedRun(training: Training, hp: Hyperparameters, backend: string, extra: Partial<TrainingRunOptions> = {}): TrainingRun {
+  return new TrainingRun({
+    ...training,
+    record: newRunRecord({ id: "chapter-05", hp, backend, numTrainingSteps: training.numTrainingSteps, batchesPerEpoch: training.trainDataloader.length }),
+    runDir: null,
+    ...extra,
+  });
+}
+
+export async function run(options: TrainingLoopOptions = {}): Promise<TrainingLoopResult> {
+  const hp = hyperparameters(options);
+  const training = await setUpTraining(hp, options);
+  const device = await placeModel(training.model, options);
+  const trainingRun = unsavedRun(training, hp, device.name);
+  const start = performance.now();
+  await trainingLoop(training, trainingRun, options);
+  const seconds = (performance.now() - start) / 1000;
+  const { loss, lr } = trainingRun.record.steps;
+  training.optimizer.dispose();
+  training.model.dispose();
+  return {
+    backend: device.name,
+    numTrainingSteps: training.numTrainingSteps,
+    stepsDone: trainingRun.step,
+    firstLoss: loss[0]!,
+    lastLoss: loss.at(-1)!,
+    firstLr: lr[0]!,
+    lastLr: lr.at(-1)!,
+    seconds,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = parseChapterArgs(process.argv.slice(2), {
+    usage: "tsx chapters/05-training-loop.ts [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--epochs N] [--seed N]",
+    about: "Trains the model with the course's loop (1377 steps by default) and prints the first and last losses. Saves nothing: `npm start` / `npx kit train` do.",
+    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "quiet"],
+  });
+  const result = await run(args);
+  console.log(result);
+}

@@ -1,0 +1,171 @@
+// Chapter 07 — the same loop through 🤗 Accelerate. One Accelerator shards the dataloaders across the
+// processes, averages the gradients in `accelerator.backward`, and gathers the predictions for the metric;
+// the loop runs unchanged on one process or several. Reproduces the course's "Supercharge your training
+// loop with 🤗 Accelerate" block (Accelerator(), prepare(...), num_training_steps from the prepared
+// dataloader, AdamW lr 3e-5, accelerator.backward) plus the evaluation with gather_for_metrics:
+//   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
+//
+//   npx tsx chapters/07-accelerate.ts                      one process
+//   npm run accelerate                                     two processes (kit accelerate launch --num-processes 2)
+//
+// Regions (for the docs): accelerator, prepare, scheduler, training-loop, evaluation-loop
+import { pathToFileURL } from "node:url";
+import { Accelerator } from "../src/accelerate";
+import { selectDevice } from "../src/backend";
+import { disposeBatch, type Batch } from "../src/data";
+import { evaluate } from "../src/metrics";
+import { noGrad } from "../src/nn";
+import { createOptimizer, getScheduler } from "../src/optim";
+import { hyperparameters, plannedSteps, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
+import { parseChapterArgs } from "../src/training/script";
+import { tqdm } from "../src/utils/progress";
+import { preprocess } from "./01-preprocessing";
+import { makeDataloaders } from "./02-dataloaders";
+import { makeModel } from "./03-model";
+
+/** The course's Accelerate block uses lr 3e-5 (the plain loop, 5e-5). */
+export const ACCELERATE_LR = 3e-5;
+
+export type AccelerateOptions = Partial<Hyperparameters> & { quiet?: boolean };
+
+export type AccelerateResult = {
+  preset: PresetName;
+  numProcesses: number;
+  processIndex: number;
+  backend: string;
+  lr: number;
+  /** len(train_dl) after prepare: this process's batches per epoch (230 on 2 processes). */
+  trainBatchesPerProcess: number;
+  /** num_epochs * len(train_dl), or maxSteps (690 on 2 processes, 1377 on 1). */
+  numTrainingSteps: number;
+  stepsRun: number;
+  /** Training examples this process drew (its share; evenBatches may repeat a few at the end). */
+  trainExamples: number;
+  lastLoss: number;
+  /** Predictions the metric received after gatherForMetrics: every validation example once (408). */
+  evalExamples: number;
+  metrics: { accuracy: number; f1: number };
+  trainSeconds: number;
+};
+
+export async function run(options: AccelerateOptions = {}): Promise<AccelerateResult> {
+  const hp = hyperparameters({ lr: ACCELERATE_LR, ...options });
+
+  // #region accelerator
+  const accelerator = new Accelerator();
+  // #endregion accelerator
+  const log = options.quiet ? () => {} : (...a: unknown[]) => accelerator.print(...a);
+  const device = await selectDevice({ quiet: true });
+  log(`Using TF.js backend: ${device.name}; ${accelerator.numProcesses} process(es)`);
+
+  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
+  // Every rank builds the same seeded model; prepare broadcasts rank 0's parameters anyway, as DDP does.
+  const model0 = await makeModel(hp.preset, hp.seed, { quiet: options.quiet || !accelerator.isMainProcess });
+  const optimizer0 = createOptimizer(hp.optim, model0.parameters(), { lr: hp.lr });
+
+  // #region prepare
+  const [trainDl, evalDl, model, optimizer] = await accelerator.prepare(trainDataloader, evalDataloader, model0, optimizer0);
+  // #endregion prepare
+
+  // #region scheduler
+  // After prepare: len(train_dl) is this process's share (ceil(459 / numProcesses) batches).
+  const { numTrainingSteps, numEpochs } = plannedSteps(hp, trainDl.length);
+  const lrScheduler = getScheduler(hp.lrSchedulerType, {
+    optimizer,
+    numWarmupSteps: hp.numWarmupSteps,
+    numTrainingSteps,
+  });
+  // #endregion scheduler
+  log(`${trainDl.length} batches per process per epoch, ${numTrainingSteps} training steps`);
+
+  const tally = new Tally();
+  // #region training-loop
+  const progressBar = tqdm(numTrainingSteps, { disable: options.quiet || !accelerator.isLocalMainProcess });
+
+  model.train();
+  training: for (let epoch = 0; epoch < numEpochs; epoch++) {
+    for (const batch of trainDl) {
+      const loss = await accelerator.backward(() => model.forward(batch).loss!);
+
+      optimizer.step();
+      lrScheduler.step();
+      optimizer.zeroGrad();
+      progressBar.update(1);
+      tally.step(batch, loss); // counts, then disposes the batch
+      if (tally.steps === numTrainingSteps) break training;
+    }
+  }
+  progressBar.close();
+  // #endregion training-loop
+  const trainSeconds = tally.seconds();
+
+  // #region evaluation-loop
+  const metric = evaluate.load("glue", "mrpc");
+  model.eval();
+  for (const batch of evalDl) {
+    const predictions = noGrad(() => model.forward(batch).logits.argMax(-1));
+    // Every process's predictions, minus the duplicates that pad the last round of batches.
+    const gathered = await accelerator.gatherForMetrics({ predictions, references: batch.labels! });
+    metric.addBatch(gathered);
+    disposeBatch({ ...batch, predictions, ...prefixed(gathered) });
+  }
+  const evalExamples = metric.size;
+  const metrics = metric.compute();
+  accelerator.print(metrics);
+  // #endregion evaluation-loop
+
+  await accelerator.endTraining();
+  optimizer.dispose();
+  model.dispose();
+  const result: AccelerateResult = {
+    preset: hp.preset,
+    numProcesses: accelerator.numProcesses,
+    processIndex: accelerator.processIndex,
+    backend: device.name,
+    lr: hp.lr,
+    trainBatchesPerProcess: trainDl.length,
+    numTrainingSteps,
+    stepsRun: tally.steps,
+    trainExamples: tally.examples,
+    lastLoss: tally.lastLoss,
+    evalExamples,
+    metrics,
+    trainSeconds,
+  };
+  return result;
+}
+
+/** Steps, examples and the last loss of the loop, kept out of the course's lines. */
+class Tally {
+  steps = 0;
+  examples = 0;
+  lastLoss = Number.NaN;
+  private readonly started = performance.now();
+  step(batch: Batch, loss: number): void {
+    this.steps++;
+    this.examples += batch.input_ids.shape[0];
+    this.lastLoss = loss;
+    disposeBatch(batch);
+  }
+  seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+function prefixed(gathered: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(gathered).map(([k, v]) => [`gathered_${k}`, v]));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = parseChapterArgs(process.argv.slice(2), {
+    usage: "tsx chapters/07-accelerate.ts [--max-steps N] [--preset NAME]   (several processes: npm run accelerate)",
+    about:
+      "The course's training loop through the Accelerator (AdamW lr 3e-5, linear schedule over 3 x len(prepared train dataloader)), " +
+      "then the evaluation with gatherForMetrics. Runs alone or under `kit accelerate launch --num-processes N`; the main process prints the metrics.",
+    flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend", "quiet"],
+  });
+  const { flags: _flags, ...options } = args;
+  const result = await run(options);
+  if (result.processIndex === 0) console.log(JSON.stringify(result));
+}

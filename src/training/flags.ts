@@ -1,0 +1,117 @@
+// Command-line flags for the chapters and `kit train`: one table of the run's knobs, parsed strictly
+// (an unknown flag or a bad value is an error that names it and says what is valid), with --help.
+import { BACKEND_NAMES } from "../backend";
+import { OPTIMIZER_NAMES } from "../optim";
+import { PRESET_NAMES, type Hyperparameters, type PresetName } from "./presets";
+
+export type FlagSpec = {
+  kind: "string" | "int" | "number" | "boolean";
+  help: string;
+  choices?: readonly string[];
+  /** Shown as the value's placeholder in --help. */
+  meta?: string;
+  min?: number;
+};
+
+/** Every flag the kit knows; a command picks the ones it accepts. */
+export const FLAGS = {
+  preset: { kind: "string", choices: PRESET_NAMES, help: "model preset (default tiny: BERT-Tiny shape, seeded init)", meta: "NAME" },
+  optim: { kind: "string", choices: OPTIMIZER_NAMES, help: "optimizer (default adamw_legacy, the French course's `from transformers import AdamW`)", meta: "NAME" },
+  epochs: { kind: "int", min: 1, help: "number of epochs (default 3)", meta: "N" },
+  lr: { kind: "number", help: "learning rate (default 5e-5)", meta: "LR" },
+  seed: { kind: "int", min: 0, help: "seed of the init, dropout and shuffling (default 42)", meta: "N" },
+  "max-steps": { kind: "int", min: 1, help: "stop after N steps; the linear schedule then spans N steps (transformers' max_steps)", meta: "N" },
+  "output-dir": { kind: "string", help: "where the run is saved (default runs/<id>)", meta: "DIR" },
+  "save-steps": { kind: "int", min: 1, help: "also checkpoint every N steps (a checkpoint is always written on Ctrl-C, SIGTERM or an error)", meta: "N" },
+  resume: { kind: "string", help: "continue the run saved in DIR from its latest checkpoint", meta: "DIR" },
+  backend: { kind: "string", choices: BACKEND_NAMES, help: "TF.js backend (default: the fastest installed; same as KIT_BACKEND)", meta: "NAME" },
+  quiet: { kind: "boolean", help: "print less" },
+} as const satisfies Record<string, FlagSpec>;
+
+export type FlagName = keyof typeof FLAGS;
+export type FlagValues = Partial<Record<FlagName, string | number | boolean>>;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export type CommandHelp = { usage: string; about: string; flags: readonly FlagName[] };
+
+export function helpText(help: CommandHelp): string {
+  const rows = help.flags.map((name) => {
+    const spec: FlagSpec = FLAGS[name];
+    const left = `  --${name}${spec.kind === "boolean" ? "" : ` ${spec.meta ?? "VALUE"}`}`;
+    const choices = spec.choices ? ` [${spec.choices.join(" | ")}]` : "";
+    return `${left.padEnd(26)} ${spec.help}${choices}`;
+  });
+  return `Usage: ${help.usage}\n\n${help.about}\n\nOptions:\n${rows.join("\n")}\n  ${"--help".padEnd(24)} show this help\n`;
+}
+
+/** Parse `--name value` / `--name=value`; throws UsageError naming the flag and what is valid. */
+export function parseFlags(argv: readonly string[], allowed: readonly FlagName[]): { values: FlagValues; positional: string[]; help: boolean } {
+  const values: FlagValues = {};
+  const positional: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!(allowed as readonly string[]).includes(name)) {
+      throw new UsageError(`Unknown option --${name}. Valid options: ${allowed.map((f) => `--${f}`).join(", ")} (see --help).`);
+    }
+    const spec: FlagSpec = FLAGS[name as FlagName];
+    if (spec.kind === "boolean") {
+      if (eq !== -1) throw new UsageError(`--${name} takes no value (found "${arg.slice(eq + 1)}").`);
+      values[name as FlagName] = true;
+      continue;
+    }
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      if (raw === undefined || raw.startsWith("--")) throw new UsageError(`--${name} needs a value (${spec.meta ?? "VALUE"}): ${spec.help}.`);
+      i++;
+    }
+    values[name as FlagName] = parseValue(name, spec, raw);
+  }
+  return { values, positional, help };
+}
+
+function parseValue(name: string, spec: FlagSpec, raw: string): string | number {
+  if (spec.kind === "string") {
+    if (spec.choices && !spec.choices.includes(raw)) {
+      throw new UsageError(`--${name} "${raw}" is not valid; choose one of: ${spec.choices.join(", ")}.`);
+    }
+    if (raw === "") throw new UsageError(`--${name} needs a non-empty value.`);
+    return raw;
+  }
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) throw new UsageError(`--${name} expects a number, got "${raw}".`);
+  if (spec.kind === "int" && !Number.isInteger(value)) throw new UsageError(`--${name} expects an integer, got "${raw}".`);
+  if (spec.min !== undefined && value < spec.min) throw new UsageError(`--${name} must be at least ${spec.min}, got ${raw}.`);
+  if (name === "lr" && !(value > 0)) throw new UsageError(`--lr must be a positive number, got ${raw}.`);
+  return value;
+}
+
+/** The hyperparameter overrides the flags carry (undefined where not given). */
+export function hyperparameterFlags(values: FlagValues): Partial<Hyperparameters> {
+  return {
+    preset: values.preset as PresetName | undefined,
+    optim: values.optim as Hyperparameters["optim"] | undefined,
+    numEpochs: values.epochs as number | undefined,
+    lr: values.lr as number | undefined,
+    seed: values.seed as number | undefined,
+    maxSteps: values["max-steps"] as number | undefined,
+  };
+}

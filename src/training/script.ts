@@ -1,0 +1,29 @@
+// What a chapter does when run as a script: parse its flags (or print --help), choose the backend, and turn
+// errors into one clear line and exit code 1 rather than a stack trace.
+import { hyperparameterFlags, helpText, parseFlags, UsageError, type CommandHelp, type FlagValues } from "./flags";
+import type { Hyperparameters } from "./presets";
+
+export type ChapterArgs = Partial<Hyperparameters> & { quiet?: boolean; backend?: string; flags: FlagValues };
+
+export function parseChapterArgs(argv: readonly string[], help: CommandHelp): ChapterArgs {
+  try {
+    const { values, positional, help: wantsHelp } = parseFlags(argv, help.flags);
+    if (wantsHelp) {
+      process.stdout.write(helpText(help));
+      process.exit(0);
+    }
+    if (positional.length > 0) throw new UsageError(`Unexpected argument "${positional[0]}". ${help.usage}`);
+    if (typeof values.backend === "string") process.env.KIT_BACKEND = values.backend;
+    return { ...stripUndefined(hyperparameterFlags(values)), quiet: values.quiet === true, flags: values };
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,180 @@
+// `npm start` / `npx kit train`: chapters 01 to 06 in one process, plus what a real run needs around the
+// course's loop — a run folder, checkpoints and resume, the saved model and tokenizer, and the run record.
+import { loadavg, cpus } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { placeModel, setUpTraining, trainingLoop, type Training } from "../../chapters/05-training-loop";
+import { evaluationLoop } from "../../chapters/06-evaluation-loop";
+import { preprocess } from "../../chapters/01-preprocessing";
+import { makeDataloaders } from "../../chapters/02-dataloaders";
+import { AutoModelForSequenceClassification } from "../models/auto";
+import { selectDevice } from "../backend";
+import { Generator } from "../utils/random";
+import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
+import { hyperparameters, type Hyperparameters } from "./presets";
+import { newRunRecord } from "./record-init";
+import { confusionCounts, readRunRecord, writeRunRecord, type RunRecord } from "./run-record";
+import { TrainingRun, type TrainingRunOptions } from "./training-run";
+
+export const RUN_RECORD_FILE = "run-record.json";
+
+export type TrainOptions = Partial<Hyperparameters> & {
+  /** Folder of the run (default runs/<id>). */
+  outputDir?: string;
+  /** Also checkpoint every N steps. */
+  saveSteps?: number;
+  /** Continue the run in this folder from its latest checkpoint (its hyperparameters are used). */
+  resume?: string;
+  quiet?: boolean;
+  /** Install SIGINT / SIGTERM handlers that checkpoint and stop (the CLI sets it). */
+  handleSignals?: boolean;
+  /** false: save the model without evaluating it (tests of the training part alone). */
+  evaluate?: boolean;
+  /** Called after each completed step (tests interrupt runs with it). */
+  onStepEnd?: TrainingRunOptions["onStepEnd"];
+};
+
+export type TrainResult = {
+  runDir: string;
+  record: RunRecord;
+  metrics: { accuracy: number; f1: number };
+};
+
+/** A readable, sortable, unique run id: 2025-01-31T12-00-00-tiny-s42. */
+export function newRunId(hp: Hyperparameters): string {
+  const stamp = new Date().toISOString().replace(/\.\d+Z$/, "").replaceAll(":", "-");
+  return `${stamp}-${hp.preset}-s${hp.seed}`;
+}
+
+export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+  const wallStart = performance.now();
+  const log = options.quiet ? () => {} : (m: string) => console.log(m);
+  let hp: Hyperparameters;
+  let runDir: string;
+  let resumeFrom: string | null = null;
+  if (options.resume !== undefined) {
+    runDir = resolve(options.resume);
+    resumeFrom = await latestCheckpoint(runDir);
+    hp = hyperparameters((await readTrainerState(resumeFrom)).record.hyperparameters);
+  } else {
+    hp = hyperparameters(options);
+    runDir = resolve(options.outputDir ?? join("runs", newRunId(hp)));
+    if ((await listCheckpoints(runDir)).length > 0) {
+      throw new Error(`${runDir} holds checkpoints of an unfinished run: continue it with --resume ${runDir}, or choose another --output-dir.`);
+    }
+  }
+
+  const training = await setUpTraining(hp, { quiet: options.quiet });
+  const device = await placeModel(training.model, { quiet: options.quiet });
+  let record = newRunRecord({
+    id: runDir.split("/").at(-1)!,
+    hp,
+    backend: device.name,
+    numTrainingSteps: training.numTrainingSteps,
+    batchesPerEpoch: training.trainDataloader.length,
+  });
+  let startStep = 0;
+  if (resumeFrom !== null) {
+    const state = await restoreCheckpoint(resumeFrom, training);
+    training.trainDataloader.loadState(state.dataloader);
+    training.model.generator = Generator.fromState(state.generator);
+    record = state.record;
+    if (record.backend !== device.name) {
+      log(`Note: the run started on ${record.backend} and continues on ${device.name}; the result will differ from an uninterrupted run in the last bits.`);
+    }
+    record.status = "running";
+    delete record.error;
+    record.resumedAt.push(state.step);
+    startStep = state.step;
+    log(`Resuming ${runDir} at step ${state.step} of ${state.numTrainingSteps} (${resumeFrom}).`);
+  } else {
+    log(`Run folder: ${runDir}`);
+  }
+  await mkdir(runDir, { recursive: true });
+
+  const trainingRun = new TrainingRun({
+    ...training,
+    record,
+    runDir,
+    saveSteps: options.saveSteps,
+    startStep,
+    handleSignals: options.handleSignals,
+    onStepEnd: options.onStepEnd,
+  });
+  const trainStart = performance.now();
+  try {
+    await trainingLoop(training, trainingRun, { quiet: options.quiet });
+  } catch (err) {
+    const reported = await trainingRun.failed(err);
+    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+    disposeTraining(training);
+    throw reported;
+  } finally {
+    trainingRun.close();
+  }
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+
+  const evalStart = performance.now();
+  let metrics: { accuracy: number; f1: number } = { accuracy: NaN, f1: NaN };
+  if (options.evaluate !== false) {
+    const evaluation = evaluationLoop(training.model, training.evalDataloader);
+    const { predictions, references } = evaluation;
+    metrics = evaluation.metrics;
+    record.evaluation = { split: "validation", metrics, predictions, references, confusion: confusionCounts(predictions, references) };
+  }
+  const evalSeconds = (performance.now() - evalStart) / 1000;
+
+  await training.model.savePretrained(runDir);
+  training.tokenizer.savePretrained(runDir);
+  record.status = "completed";
+  const wallSeconds = (performance.now() - wallStart) / 1000;
+  record.timing = { trainSeconds, evalSeconds, wallSeconds };
+  record.load = { loadAverage1m: loadavg()[0]!, cpus: cpus().length };
+  await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+  // The finished model is saved; the checkpoints only served to resume.
+  for (const c of await listCheckpoints(runDir)) await rm(c.path, { recursive: true, force: true });
+  disposeTraining(training);
+
+  log(`${JSON.stringify(metrics)}`);
+  log(
+    `backend ${device.name}; ${trainingRun.step} steps in ${trainSeconds.toFixed(1)} s ` +
+      `(${((trainSeconds * 1000) / Math.max(1, trainingRun.step - startStep)).toFixed(0)} ms/step), evaluation ${evalSeconds.toFixed(1)} s, ` +
+      `wall time ${wallSeconds.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(2)} on ${cpus().length} CPUs`,
+  );
+  log(`Saved model, tokenizer and ${RUN_RECORD_FILE} in ${runDir}`);
+  return { runDir, record, metrics };
+}
+
+function disposeTraining(training: Training): void {
+  training.optimizer.dispose();
+  training.model.dispose();
+}
+
+export type EvaluateRunResult = { runDir: string; metrics: { accuracy: number; f1: number }; recorded: { accuracy: number; f1: number } | null };
+
+/** `npx kit evaluate runs/<id>`: reload the saved model and tokenizer and evaluate them on MRPC validation. */
+export async function evaluateRun(dir: string, options: { quiet?: boolean } = {}): Promise<EvaluateRunResult> {
+  const runDir = resolve(dir);
+  for (const file of ["config.json", "model.safetensors"]) {
+    if (!existsSync(join(runDir, file))) {
+      throw new Error(
+        `${join(runDir, file)} not found: ${dir} is not a finished run (a run saves its model when training and evaluation complete). ` +
+          `Pass a folder made by \`npm start\` or \`npx kit train\`; an interrupted run continues with --resume.`,
+      );
+    }
+  }
+  await selectDevice({ quiet: options.quiet });
+  const record = existsSync(join(runDir, RUN_RECORD_FILE)) ? await readRunRecord(join(runDir, RUN_RECORD_FILE)) : null;
+  const { tokenizedDatasets, dataCollator } = await preprocess(runDir);
+  const { evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, { batchSize: record?.hyperparameters.batchSize ?? 8, seed: 42 });
+  const model = await AutoModelForSequenceClassification.fromPretrained(runDir, { logger: () => {} });
+  const { metrics } = evaluationLoop(model, evalDataloader);
+  model.dispose();
+  const recorded = (record?.evaluation?.metrics as { accuracy: number; f1: number } | undefined) ?? null;
+  if (!options.quiet) {
+    console.log(metrics);
+    if (recorded) console.log(`recorded at the end of training: ${JSON.stringify(recorded)}`);
+  }
+  return { runDir, metrics, recorded };
+}

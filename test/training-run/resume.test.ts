@@ -1,0 +1,87 @@
+// Resume: a run interrupted after step 5 of 12 and resumed from its checkpoint ends with bitwise the same
+// weights (and the same per-step losses and learning rates) as the same run never interrupted.
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readTrainerState } from "../../src/training/checkpoint";
+import { train } from "../../src/training/train";
+import { TrainingInterruptedError } from "../../src/training/training-run";
+
+const root = mkdtempSync(join(tmpdir(), "kit-resume-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const common = { maxSteps: 12, quiet: true, evaluate: false } as const;
+let straight: Awaited<ReturnType<typeof train>>;
+
+beforeAll(async () => {
+  straight = await train({ ...common, outputDir: join(root, "straight") });
+});
+
+describe("an interrupted run resumes bit for bit", () => {
+  it("stops after step 5 with a checkpoint of step 5, then ends with the same weights as an uninterrupted run", async () => {
+    const dir = join(root, "interrupted");
+    const err = await train({
+      ...common,
+      outputDir: dir,
+      onStepEnd: (step, run) => {
+        if (step === 5) run.requestStop("SIGINT");
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingInterruptedError);
+    expect((err as TrainingInterruptedError).step).toBe(5);
+    expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual(["checkpoint-5"]);
+    expect(readdirSync(dir).some((n) => n.endsWith(".tmp"))).toBe(false);
+    const state = await readTrainerState(join(dir, "checkpoint-5"));
+    expect(state.step).toBe(5);
+    expect(state.dataloader).toEqual({ epoch: 0, batchIndex: 5 });
+    expect(state.record.steps.loss).toHaveLength(5);
+    expect(existsSync(join(dir, "model.safetensors"))).toBe(false);
+
+    const resumed = await train({ resume: dir, quiet: true, evaluate: false });
+    expect(resumed.record.resumedAt).toEqual([5]);
+    expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
+    expect(resumed.record.steps.lr).toEqual(straight.record.steps.lr);
+    expect(resumed.record.steps.loss).toHaveLength(12);
+    const a = readFileSync(join(straight.runDir, "model.safetensors"));
+    const b = readFileSync(join(dir, "model.safetensors"));
+    expect(b.equals(a)).toBe(true);
+    // A finished run keeps its model, not its checkpoints.
+    expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual([]);
+  });
+
+  it("--save-steps: after a hard kill, the periodic checkpoint resumes to the same weights", async () => {
+    const dir = join(root, "save-steps");
+    let listedAtStep9: string[] = [];
+    const err = await train({
+      ...common,
+      outputDir: dir,
+      saveSteps: 4,
+      onStepEnd: (step) => {
+        if (step === 9) {
+          listedAtStep9 = readdirSync(dir).filter((n) => n.startsWith("checkpoint"));
+          // What a SIGKILL now would leave behind: checkpoint-8 and nothing newer.
+          cpSync(join(dir, "checkpoint-8"), join(root, "kept-checkpoint-8"), { recursive: true });
+          throw new Error("simulated crash after step 9");
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/simulated crash/);
+    // Every 4 steps, only the newest kept: at step 9 the folder holds checkpoint-8 alone.
+    expect(listedAtStep9).toEqual(["checkpoint-8"]);
+    // The error path checkpointed step 9 (and dropped 8); put the folder back as a SIGKILL would have left it.
+    expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual(["checkpoint-9"]);
+    rmSync(join(dir, "checkpoint-9"), { recursive: true });
+    renameSync(join(root, "kept-checkpoint-8"), join(dir, "checkpoint-8"));
+
+    const resumed = await train({ resume: dir, quiet: true, evaluate: false });
+    expect(resumed.record.resumedAt).toEqual([8]);
+    expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
+    expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
+  });
+
+  it("refuses to start a fresh run over an unfinished one, and to resume a folder without checkpoints", async () => {
+    await expect(train({ resume: join(root, "nowhere"), quiet: true })).rejects.toThrow(/no such folder/);
+    await expect(train({ resume: straight.runDir, quiet: true })).rejects.toThrow(/no checkpoint-<step> folder/);
+  });
+});
