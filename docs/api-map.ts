@@ -25,6 +25,13 @@ export const API_MAP: ApiMapRow[] = [
     },
   },
   {
+    chapters: ["08-sst2"],
+    python: `raw_datasets = load_dataset("glue", "sst2")`,
+    ts: `const rawDatasets = await loadDataset("glue", "sst2")`,
+    uses: ["loadDataset"],
+    note: { en: "Same loader, another GLUE task.", fr: "Même chargeur, autre tâche GLUE." },
+  },
+  {
     chapters: ["01-preprocessing"],
     python: `tokenizer = AutoTokenizer.from_pretrained(checkpoint)`,
     ts: `const tokenizer = await AutoTokenizer.fromPretrained(checkpoint)`,
@@ -32,13 +39,13 @@ export const API_MAP: ApiMapRow[] = [
     note: { en: "Reads the same tokenizer.json as Python.", fr: "Lit le même tokenizer.json que Python." },
   },
   {
-    chapters: ["01-preprocessing", "08-sst2"],
+    chapters: ["01-preprocessing"],
     python: `tokenizer(example["sentence1"], example["sentence2"], truncation=True)`,
-    ts: `tokenizer.encode(example.sentence1, example.sentence2, { truncation: true })`,
+    ts: `tokenizer.call(example.sentence1, example.sentence2, { truncation: true })`,
     uses: ["truncation"],
     note: {
-      en: "Options become an object; a batched form takes arrays of sentences.",
-      fr: "Les options deviennent un objet ; une forme par lots accepte des tableaux de phrases.",
+      en: "JavaScript objects cannot be called, so Python's __call__ becomes call; keyword arguments become an options object.",
+      fr: "Un objet JavaScript ne s'appelle pas comme une fonction : le __call__ de Python devient call ; les arguments nommés deviennent un objet d'options.",
     },
   },
   {
@@ -66,7 +73,7 @@ export const API_MAP: ApiMapRow[] = [
     },
   },
   {
-    chapters: ["02-dataloaders", "08-sst2"],
+    chapters: ["02-dataloaders"],
     python: `DataLoader(ds, shuffle=True, batch_size=8, collate_fn=data_collator)`,
     ts: `new DataLoader(ds, { shuffle: true, batchSize: 8, collateFn: dataCollator, seed })`,
     uses: ["DataLoader", "batchSize", "collateFn"],
@@ -76,7 +83,7 @@ export const API_MAP: ApiMapRow[] = [
     },
   },
   {
-    chapters: ["03-model", "08-sst2"],
+    chapters: ["03-model"],
     python: `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)`,
     ts: `await AutoModelForSequenceClassification.fromPretrained(checkpoint, { numLabels: 2 })`,
     uses: ["AutoModelForSequenceClassification", "numLabels"],
@@ -93,7 +100,7 @@ export const API_MAP: ApiMapRow[] = [
     note: { en: "No call operator in JavaScript: the forward pass is a method.", fr: "JavaScript n'a pas d'opérateur d'appel : la passe avant est une méthode." },
   },
   {
-    chapters: ["05-training-loop", "08-sst2"],
+    chapters: ["05-training-loop"],
     python: `loss.backward()`,
     ts: `const loss = backward(() => model.forward(batch).loss)`,
     uses: ["backward"],
@@ -105,22 +112,25 @@ export const API_MAP: ApiMapRow[] = [
   {
     chapters: ["04-optimizer-scheduler"],
     python: `optimizer = AdamW(model.parameters(), lr=5e-5)`,
-    ts: `const optimizer = new AdamW(model.parameters(), { lr: 5e-5 })`,
-    uses: ["AdamW", "parameters"],
+    ts: `const optimizer = createOptimizer(hp.optim, model.parameters(), { lr: hp.lr })`,
+    uses: ["createOptimizer", "parameters"],
     note: {
-      en: "torch.optim.AdamW by default; the legacy transformers.AdamW of the French text is an option.",
-      fr: "torch.optim.AdamW par défaut ; l'ancien transformers.AdamW qu'importe le texte français est une option.",
+      en: "hp.optim names the variant: \"adamw_legacy\" (the transformers.AdamW the French text imports, the default) or \"adamw_torch\" (torch.optim.AdamW); both are also classes, LegacyAdamW and AdamW.",
+      fr: "hp.optim nomme la variante : « adamw_legacy » (le transformers.AdamW qu'importe le texte français, par défaut) ou « adamw_torch » (torch.optim.AdamW) ; les deux existent aussi en classes, LegacyAdamW et AdamW.",
     },
   },
   {
     chapters: ["04-optimizer-scheduler"],
     python: `get_scheduler("linear", optimizer=optimizer, num_warmup_steps=0, num_training_steps=num_training_steps)`,
-    ts: `getScheduler("linear", { optimizer, numWarmupSteps: 0, numTrainingSteps })`,
+    ts: `getScheduler(hp.lrSchedulerType, { optimizer, numWarmupSteps: hp.numWarmupSteps, numTrainingSteps })`,
     uses: ["getScheduler", "numTrainingSteps"],
-    note: { en: "Same formula, same learning rate at every step.", fr: "Même formule, même taux d'apprentissage à chaque pas." },
+    note: {
+      en: "The values come from the preset (\"linear\", 0 warm-up steps); same formula, same learning rate at every step.",
+      fr: "Les valeurs viennent du préréglage (« linear », 0 pas d'échauffement) ; même formule, même taux d'apprentissage à chaque pas.",
+    },
   },
   {
-    chapters: ["05-training-loop", "08-sst2"],
+    chapters: ["05-training-loop"],
     python: `optimizer.step(); lr_scheduler.step(); optimizer.zero_grad()`,
     ts: `optimizer.step(); lrScheduler.step(); optimizer.zeroGrad()`,
     uses: ["step", "zeroGrad"],
@@ -170,7 +180,7 @@ export const API_MAP: ApiMapRow[] = [
   {
     chapters: ["07-accelerate"],
     python: `accelerator = Accelerator(); accelerator.prepare(train_dl, eval_dl, model, optimizer)`,
-    ts: `const accelerator = new Accelerator(); accelerator.prepare(trainDl, evalDl, model, optimizer)`,
+    ts: `const accelerator = new Accelerator(); await accelerator.prepare(trainDataloader, evalDataloader, model, optimizer)`,
     uses: ["Accelerator", "prepare"],
     note: {
       en: "Shards the batches between processes and averages gradients over TCP.",
@@ -180,9 +190,19 @@ export const API_MAP: ApiMapRow[] = [
   {
     chapters: ["07-accelerate"],
     python: `accelerator.backward(loss)`,
-    ts: `accelerator.backward(() => model.forward(batch).loss)`,
+    ts: `await accelerator.backward(() => model.forward(batch).loss)`,
     uses: ["backward"],
     note: { en: "Takes the loss function, for the same reason as backward above.", fr: "Prend la fonction de perte, pour la même raison que backward plus haut." },
+  },
+  {
+    chapters: ["07-accelerate"],
+    python: `accelerator.gather_for_metrics((predictions, batch["labels"]))`,
+    ts: `await accelerator.gatherForMetrics({ predictions, references: batch.labels })`,
+    uses: ["gatherForMetrics"],
+    note: {
+      en: "Collects every process's predictions and drops the duplicates that padded the last batches.",
+      fr: "Rassemble les prédictions de tous les processus et retire les doublons qui complétaient les derniers lots.",
+    },
   },
   {
     chapters: ["07-accelerate"],
@@ -200,9 +220,19 @@ export const API_MAP: ApiMapRow[] = [
   },
   {
     chapters: ["08-sst2"],
-    python: `raw_datasets = load_dataset("glue", "sst2")`,
-    ts: `const rawDatasets = await loadDataset("glue", "sst2")`,
-    uses: ["loadDataset"],
-    note: { en: "Same loader, another GLUE task.", fr: "Même chargeur, autre tâche GLUE." },
+    python: `tokenizer(example["sentence"], truncation=True)`,
+    ts: `tokenizer.call(example.sentence, null, { truncation: true })`,
+    uses: ["call", "truncation"],
+    note: {
+      en: "One sentence per example: null stands for the missing second sentence.",
+      fr: "Une seule phrase par exemple : null tient la place de la seconde phrase absente.",
+    },
+  },
+  {
+    chapters: ["08-sst2"],
+    python: `metric = evaluate.load("glue", "sst2")`,
+    ts: `const metric = evaluate.load("glue", "sst2")`,
+    uses: ["evaluate", "addBatch", "compute"],
+    note: { en: "SST-2 is scored by accuracy alone.", fr: "SST-2 se mesure à la seule exactitude." },
   },
 ];

@@ -15,7 +15,7 @@ export class GoldenError extends Error {
 /**
  * Values written by `npm run golden`, addressed as `<file-stem>.<key path>`:
  * `02-dataloaders.trainBatches`, `run-record.metrics.accuracy`, `run-record.steps[].lr` (`[]` maps over an array),
- * `02-dataloaders.shapes[0]` (an index).
+ * `02-dataloaders.shapes[0]`, `run-record.steps.loss[-1]` (an index; negative counts from the end).
  */
 export class GoldenStore {
   private readonly files = new Map<string, Json>();
@@ -51,7 +51,7 @@ type Step = { kind: "key"; key: string } | { kind: "index"; index: number } | { 
 
 function tokenize(path: string, ref: string): Step[] {
   const steps: Step[] = [];
-  const re = /([^.[\]]+)|\[(\d*)\]|(\.)/g;
+  const re = /([^.[\]]+)|\[(-?\d*)\]|(\.)/g;
   let m: RegExpExecArray | null;
   let last = 0;
   while ((m = re.exec(path))) {
@@ -84,8 +84,9 @@ function walk(value: Json, steps: Step[], file: string, path: string): Json {
       return v.map((item) => walk(item, rest, file, path));
     }
     if (step.kind === "index") {
-      if (!Array.isArray(v) || step.index >= v.length) throw new GoldenError(`${where()}: no index ${step.index} in ${describe(v)}`);
-      v = v[step.index]!;
+      const at = Array.isArray(v) && step.index < 0 ? v.length + step.index : step.index;
+      if (!Array.isArray(v) || at < 0 || at >= v.length) throw new GoldenError(`${where()}: no index ${step.index} in ${describe(v)}`);
+      v = v[at]!;
       continue;
     }
     if (v === null || typeof v !== "object" || Array.isArray(v) || !(step.key in v)) {

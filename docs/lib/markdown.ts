@@ -85,21 +85,27 @@ function asNumbers(v: Json, what: string): number[] {
   return v as number[];
 }
 
-/** counts[true][predicted], from a matrix or from `{ tn, fp, fn, tp }` (binary). */
+/** counts[true][predicted], from a matrix or from binary counts (`{ tn, fp, fn, tp }` or the run record's long names). */
 function asConfusion(v: Json, what: string): number[][] {
   if (Array.isArray(v)) return v.map((row, i) => asNumbers(row, `${what}[${i}]`));
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, Json>;
-    const keys = ["tn", "fp", "fn", "tp"];
-    if (keys.every((k) => typeof o[k] === "number")) {
-      const [tn, fp, fn, tp] = keys.map((k) => o[k] as number) as [number, number, number, number];
-      return [
-        [tn, fp],
-        [fn, tp],
-      ];
+    for (const keys of [
+      ["tn", "fp", "fn", "tp"],
+      ["trueNegative", "falsePositive", "falseNegative", "truePositive"],
+    ]) {
+      if (keys.every((k) => typeof o[k] === "number")) {
+        const [tn, fp, fn, tp] = keys.map((k) => o[k] as number) as [number, number, number, number];
+        return [
+          [tn, fp],
+          [fn, tp],
+        ];
+      }
     }
   }
-  throw new Error(`${what} must be a square matrix counts[true][predicted] or { tn, fp, fn, tp }, found ${JSON.stringify(v).slice(0, 80)}`);
+  throw new Error(
+    `${what} must be a square matrix counts[true][predicted], { tn, fp, fn, tp } or { trueNegative, falsePositive, falseNegative, truePositive }, found ${JSON.stringify(v).slice(0, 100)}`,
+  );
 }
 
 function renderInclude(env: PageEnv, arg: string): string {
@@ -204,7 +210,8 @@ function directiveRule(state: StateBlock, startLine: number, _endLine: number, s
   return true;
 }
 
-const GOLDEN = /\{\{golden:([^}|]+?)(?:\|([^}]+))?\}\}/g;
+/** `{{golden:ref}}`, `{{golden:ref|format}}`, or `{{golden:ref format}}` (the form to use in tables, where `|` splits cells). */
+const GOLDEN = /\{\{golden:([^}|\s]+)(?:\s*\|\s*|\s+)?([^}\s]+)?\s*\}\}/g;
 
 /** Replace `{{golden:ref|format}}` in text and inline code after inline parsing. */
 function goldenRule(state: StateCore): void {
