@@ -141,11 +141,11 @@ export async function train(fixture: TrainFixture): Promise<Run> {
   const { optimizer, scheduler } = buildOptimizer(fixture, model.parameters());
   const batch = referenceBatch();
   const start = tf.memory().numTensors;
-  const run: Run = { lossBefore: [], logitsBefore: [], lrUsed: [], lrAfter: [], grads: new Map(), paramsAfter: [], lossAfterAll: NaN, logitsAfterAll: new Float32Array() };
+  const run: Run = { lossBefore: [], logitsBefore: [], lrUsed: [], lrAfter: [], grads: new Map(), paramsAfter: [], lossAfterAll: NaN, logitsAfterAll: new Float32Array(), tensorsLeft: -1 };
   const snapshot = (): Map<string, Float32Array> => new Map(model.namedParameters().map(([n, p]) => [n, p.variable.dataSync().slice() as Float32Array]));
   for (let step = 1; step <= NUM_STEPS; step++) {
     run.lrUsed.push(optimizer.paramGroups[0]!.lr);
-    let logits = new Float32Array();
+    let logits: Float32Array = new Float32Array();
     const loss = backward(() => {
       const out = model.forward(batch);
       logits = out.logits.dataSync().slice() as Float32Array;

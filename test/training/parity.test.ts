@@ -50,8 +50,8 @@ afterAll(() => {
   console.log(`share of the §6 tolerance used by the worst element (<= 1 passes):\n${lines.join("\n")}`);
 });
 
-const sum = (xs: ArrayLike<number>): number => Array.prototype.reduce.call(xs, (s: number, v: number) => s + v, 0) as number;
-const absSum = (xs: ArrayLike<number>): number => Array.prototype.reduce.call(xs, (s: number, v: number) => s + Math.abs(v), 0) as number;
+const sum = (xs: ArrayLike<number>): number => Array.from(xs).reduce((s, v) => s + v, 0);
+const absSum = (xs: ArrayLike<number>): number => Array.from(xs).reduce((s, v) => s + Math.abs(v), 0);
 
 /** Sum, abs-sum and first values by §6; a reference with abs-sum below 1e-9 is zero, so must ours be. */
 function checkStats(name: string, ours: Float32Array, stat: Stat, rtol: number): void {
