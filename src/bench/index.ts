@@ -1,0 +1,236 @@
+// `npm run bench` / `kit bench`: tokenization, DataLoader + collate, and per model shape the forward pass and
+// the training step on each TF.js backend present, side by side with PyTorch when Debian's python3-torch is
+// installed (interleaved in the same run: kit, torch 1 thread, torch 2 threads, shape after shape, so load
+// from other users of the machine hits both alike). Every model measurement runs in its own process so
+// that its peak RSS is its own. Also runnable directly: `npx tsx src/bench/index.ts [--json] ...`.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { BACKEND_NAMES } from "../backend/device";
+import { runJsonChild } from "./child";
+import { benchDataLoading } from "./data-loading";
+import { loadAverage, machineInfo } from "./machine";
+import type { ModelStepResult } from "./model-step";
+import { findTorchPython, runPytorchStep } from "./pytorch";
+import { computeRatios, formatReport, type BenchReport, type Measured, type ShapeReport } from "./report";
+import { SHAPE_NAMES, isShapeName, type ShapeName } from "./shapes";
+
+export interface BenchOptions {
+  shapes: ShapeName[];
+  /** null: every backend installed here (cpu only on Tiny: it is ~30x slower than wasm). */
+  backends: string[] | null;
+  steps: number;
+  warmup: number;
+  json: boolean;
+  output: string | null;
+  pytorch: boolean;
+  threads: number[];
+  data: boolean;
+}
+
+export const USAGE = `Usage: kit bench [options]   (npm run bench -- [options])
+
+Times tokenization on MRPC, DataLoader + collate, and for each model shape the forward pass and the training
+step (forward + backward + AdamW), median over --steps after warm-up, with peak RSS, on each TF.js backend;
+with PyTorch side by side when python3-torch is installed (apt-get install python3-torch libopenblas0-openmp).
+
+  --shapes tiny,mini,small,base   shapes to time (default: all four)
+  --backends wasm,cpu             TF.js backends (default: every one installed; cpu only on tiny unless named)
+  --steps N                       timed steps per measurement (default 10; at least 10 for a reported median)
+  --warmup N                      untimed steps first (default 3)
+  --quick                         tiny and mini, 5 steps, 1 warm-up, no data benches (a smoke run)
+  --no-pytorch                    skip the PyTorch comparison
+  --threads 1,2                   PyTorch thread counts (default 1,2; the ratio uses the faster)
+  --no-data                       skip the tokenization and DataLoader benches
+  --json                          print the report as JSON instead of tables
+  --output FILE                   also write the JSON report to FILE
+  --help`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const o: BenchOptions = { shapes: [...SHAPE_NAMES], backends: null, steps: 10, warmup: 3, json: false, output: null, pytorch: true, threads: [1, 2], data: true };
+  let quick = false;
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new Error(`kit bench: ${flag} needs a value\n\n${USAGE}`);
+    return v;
+  };
+  const explicit = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes("=") ? (a.split("=", 2) as [string, string]) : [a, undefined];
+    const take = (): string => (inline !== undefined ? inline : value(i++, flag));
+    explicit.add(flag);
+    switch (flag) {
+      case "--shapes": {
+        const names = take().split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+        const bad = names.filter((n) => !isShapeName(n));
+        if (bad.length) throw new Error(`kit bench: unknown shape ${bad.join(", ")}; valid: ${SHAPE_NAMES.join(", ")}`);
+        o.shapes = names as ShapeName[];
+        break;
+      }
+      case "--backends": {
+        const names = take().split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = names.filter((n) => !(BACKEND_NAMES as readonly string[]).includes(n));
+        if (bad.length) throw new Error(`kit bench: unknown backend ${bad.join(", ")}; valid: ${BACKEND_NAMES.join(", ")}`);
+        o.backends = names;
+        break;
+      }
+      case "--steps":
+      case "--warmup": {
+        const n = Number(take());
+        if (!Number.isInteger(n) || n < (flag === "--steps" ? 1 : 0)) throw new Error(`kit bench: ${flag} must be a ${flag === "--steps" ? "positive" : "non-negative"} integer`);
+        if (flag === "--steps") o.steps = n;
+        else o.warmup = n;
+        break;
+      }
+      case "--threads": {
+        const ts = take().split(",").map(Number);
+        if (ts.some((t) => !Number.isInteger(t) || t < 1)) throw new Error("kit bench: --threads takes positive integers, e.g. 1,2");
+        o.threads = ts;
+        break;
+      }
+      case "--quick":
+        quick = true;
+        break;
+      case "--json":
+        o.json = true;
+        break;
+      case "--output":
+        o.output = take();
+        break;
+      case "--no-pytorch":
+        o.pytorch = false;
+        break;
+      case "--no-data":
+        o.data = false;
+        break;
+      default:
+        throw new Error(`kit bench: unknown option "${a}"\n\n${USAGE}`);
+    }
+  }
+  if (quick) {
+    if (!explicit.has("--shapes")) o.shapes = ["tiny", "mini"];
+    if (!explicit.has("--steps")) o.steps = 5;
+    if (!explicit.has("--warmup")) o.warmup = 1;
+    if (!explicit.has("--no-data")) o.data = false;
+  }
+  return o;
+}
+
+const MODEL_STEP = fileURLToPath(new URL("./model-step.ts", import.meta.url));
+
+/** Backends whose package loads here (probed in a child, so this process keeps no backend state). */
+async function presentBackends(): Promise<string[]> {
+  const probe = `import { useBackend } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL("../backend/device.ts", import.meta.url))).href)};
+const ok = []; for (const b of ${JSON.stringify(BACKEND_NAMES)}) { try { await useBackend(b); ok.push(b); } catch {} }
+console.log(JSON.stringify(ok));`;
+  const r = await runJsonChild<string[]>(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe], { timeoutMs: 120_000 });
+  return r.ok && r.result ? r.result.filter((b) => b !== "tensorflow-gpu" || !r.result!.includes("tensorflow")) : ["wasm", "cpu"];
+}
+
+async function measure<T>(run: () => Promise<{ ok: boolean; result?: T; error?: string }>): Promise<Measured<T>> {
+  const load = loadAverage();
+  const r = await run();
+  return { loadAverage: load, ok: r.ok, result: r.result, error: r.error };
+}
+
+function log(o: BenchOptions, msg: string): void {
+  // Progress goes to stderr so that --json leaves stdout to the report.
+  if (!o.json || process.stderr.isTTY) process.stderr.write(`${msg}\n`);
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const machine = machineInfo();
+  const report: BenchReport = {
+    machine,
+    options: { shapes: o.shapes, backends: [], steps: o.steps, warmup: o.warmup },
+    pytorch: { available: false, reason: "disabled by --no-pytorch" },
+    shapes: [],
+    loadAverageAtEnd: 0,
+  };
+  if (o.data) {
+    log(o, "tokenization (all of MRPC)...");
+    const { benchTokenization } = await import("../../bench/tokenization");
+    report.tokenization = await measure(async () => {
+      try {
+        return { ok: true, result: await benchTokenization() };
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+    });
+    log(o, "DataLoader + collate (MRPC train, one epoch)...");
+    report.dataLoading = await measure(async () => {
+      try {
+        return { ok: true, result: await benchDataLoading() };
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+    });
+  }
+  const backends = o.backends ?? (await presentBackends());
+  report.options.backends = backends;
+  let python: string | null = null;
+  if (o.pytorch) {
+    const found = findTorchPython();
+    if (found.python !== null) {
+      python = found.python;
+      report.pytorch = { available: true, python: found.python, version: found.version };
+    } else report.pytorch = { available: false, reason: found.reason };
+  }
+  for (const shape of o.shapes) {
+    const s: ShapeReport = { shape, kit: {}, pytorch: {} };
+    report.shapes.push(s);
+    for (const backend of backends) {
+      if (backend === "cpu" && o.backends === null && shape !== "tiny") {
+        s.kit[backend] = { loadAverage: loadAverage(), ok: false, skipped: "skipped: cpu is ~30x slower than wasm (Tiny step ~4 s); name it in --backends to time it" };
+        continue;
+      }
+      log(o, `${shape} on ${backend}...`);
+      s.kit[backend] = await measure(() =>
+        runJsonChild<ModelStepResult>(
+          process.execPath,
+          ["--import", "tsx", MODEL_STEP, "--shape", shape, "--backend", backend, "--steps", String(o.steps), "--warmup", String(o.warmup)],
+          { timeoutMs: 60 * 60_000 },
+        ),
+      );
+    }
+    if (python !== null) {
+      for (const threads of o.threads) {
+        log(o, `${shape} in PyTorch, ${threads} thread(s)...`);
+        const m = await measure(() => runPytorchStep(python!, shape, threads, o.steps, o.warmup));
+        s.pytorch[`${threads} thr`] = m;
+        if (m.result && report.pytorch.blas === undefined) {
+          report.pytorch.blas = m.result.blas;
+          report.pytorch.blasLibraries = m.result.blasLibraries;
+        }
+      }
+    }
+    computeRatios(s);
+  }
+  report.loadAverageAtEnd = loadAverage();
+  return report;
+}
+
+/** `kit bench ...`: returns the exit code (non-zero when a measurement failed). */
+export async function benchCli(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const report = await runBench(options);
+  const json = JSON.stringify(report, null, 2);
+  if (options.output) writeFileSync(options.output, `${json}\n`);
+  console.log(options.json ? json : formatReport(report));
+  const failed = report.shapes.some((s) => [...Object.values(s.kit), ...Object.values(s.pytorch)].some((m) => !m.ok && !m.skipped));
+  return failed || report.tokenization?.ok === false || report.dataLoading?.ok === false ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await benchCli(process.argv.slice(2));
+}

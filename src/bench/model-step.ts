@@ -1,0 +1,181 @@
+// One shape on one backend, in a process of its own (so that its peak RSS is its own): the forward pass
+// (train mode, no gradient) and the training step (forward + backward + AdamW step + zeroGrad), each timed
+// over `steps` runs after `warmup`. The parent (src/bench/index.ts) runs this file as a child and reads the
+// JSON line it prints. Run by hand: `npx tsx src/bench/model-step.ts --shape tiny --backend wasm`.
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../backend/device";
+import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
+import { backward, noGrad } from "../nn/autograd";
+import { AdamW } from "../optim/adamw";
+import type { BertBatch } from "../models/bert";
+import { Generator } from "../utils/random";
+import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
+import { median } from "./stats";
+
+export interface ModelStepResult {
+  shape: ShapeName;
+  backend: string;
+  parameters: number;
+  forwardMs: number;
+  stepMs: number;
+  forwardSamplesMs: number[];
+  stepSamplesMs: number[];
+  /** Loss of the first and last timed step (a sanity check that the step trains and stays finite). */
+  firstLoss: number;
+  lastLoss: number;
+  /** tf.memory().numTensors after the first and the last step: equal when nothing leaks. */
+  tensorsAfterFirstStep: number;
+  tensorsAfterLastStep: number;
+  peakRssMiB: number;
+  /** wasm only: the heap's final size (it only grows, so this is its peak; the cap is 4096 MiB). */
+  wasmHeapMiB?: number;
+}
+
+export interface ModelStepOptions {
+  shape: ShapeName;
+  backend: string;
+  steps: number;
+  warmup: number;
+}
+
+export function syntheticBatch(seed: number): Required<BertBatch> {
+  const gen = new Generator(seed).fork("bench-batch");
+  const { batch, length, vocabSize } = WORKLOAD;
+  // Ids from 1000 up: clear of [PAD] (0) and the special tokens, like real word pieces.
+  const ids = Int32Array.from({ length: batch * length }, () => 1000 + gen.randint(vocabSize - 1000));
+  const types = Int32Array.from({ length: batch * length }, (_, i) => (i % length >= length / 2 ? 1 : 0));
+  return {
+    input_ids: tf.tensor2d(ids, [batch, length], "int32"),
+    token_type_ids: tf.tensor2d(types, [batch, length], "int32"),
+    attention_mask: tf.ones([batch, length], "int32"),
+    labels: tf.tensor1d(Int32Array.from({ length: batch }, () => gen.randint(2)), "int32"),
+  };
+}
+
+/** KIT_BENCH_TRACE=1: where memory goes (wasm's heap only grows, up to its 4 GiB cap). */
+function wasmHeapBytes(): number | undefined {
+  return (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length;
+}
+
+/** The tensors the current scope holds, by shape (what the gradient tape keeps alive). */
+function traceScopeShapes(): void {
+  const scope = (tf.engine().state as unknown as { activeScope: { track: tf.Tensor[] } | null }).activeScope;
+  const bySize = new Map<string, { count: number; bytes: number }>();
+  for (const t of scope?.track ?? []) {
+    if (t.isDisposed) continue;
+    const key = `[${t.shape.join(",")}] ${t.dtype}`;
+    const e = bySize.get(key) ?? { count: 0, bytes: 0 };
+    e.count += 1;
+    e.bytes += t.size * 4;
+    bySize.set(key, e);
+  }
+  for (const [k, e] of [...bySize].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 15)) {
+    process.stderr.write(`[trace]   ${k}: ${e.count} tensors, ${(e.bytes / 2 ** 20).toFixed(1)} MiB\n`);
+  }
+}
+
+function traceMemory(stage: string): void {
+  const heap = wasmHeapBytes();
+  const m = tf.memory();
+  process.stderr.write(
+    `[trace] ${stage}: ${m.numTensors} tensors, ${(m.numBytes / 2 ** 20).toFixed(0)} MiB live` +
+      (heap === undefined ? "" : `, wasm heap ${(heap / 2 ** 20).toFixed(0)} MiB`) +
+      `, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
+  );
+}
+
+export async function measureModelStep(options: ModelStepOptions): Promise<ModelStepResult> {
+  const { shape, backend, steps, warmup } = options;
+  await useBackend(backend);
+  const s = SHAPES[shape];
+  const config = new BertConfig({
+    vocabSize: WORKLOAD.vocabSize,
+    hiddenSize: s.hiddenSize,
+    numHiddenLayers: s.numHiddenLayers,
+    numAttentionHeads: s.numAttentionHeads,
+    intermediateSize: s.intermediateSize,
+    hiddenDropoutProb: WORKLOAD.dropout,
+    attentionProbsDropoutProb: WORKLOAD.dropout,
+    numLabels: 2,
+  });
+  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
+  model.train();
+  const params = model.parameters();
+  const optimizer = new AdamW(params, { lr: WORKLOAD.lr });
+  const batch = syntheticBatch(0);
+
+  const trace = process.env.KIT_BENCH_TRACE ? (stage: string): void => traceMemory(stage) : (): void => {};
+  const forward = (): number => noGrad(() => model.forward(batch).loss!.dataSync()[0]!);
+  const step = (): number => {
+    trace("step: start");
+    const loss = backward(() => {
+      const l = model.forward(batch).loss!;
+      trace("step: forward done inside backward");
+      if (process.env.KIT_BENCH_TRACE === "shapes") traceScopeShapes();
+      return l;
+    }, params);
+    trace("step: after backward");
+    optimizer.step();
+    trace("step: after optimizer.step");
+    optimizer.zeroGrad();
+    return loss;
+  };
+  const timed = (fn: () => number): { samples: number[]; values: number[] } => {
+    for (let i = 0; i < warmup; i++) fn();
+    const samples: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      values.push(fn());
+      samples.push(performance.now() - t0);
+    }
+    return { samples, values };
+  };
+
+  trace("start");
+  const fwd = timed(forward);
+  trace("after forward passes");
+  step();
+  const tensorsAfterFirstStep = tf.memory().numTensors;
+  const st = timed(step);
+  const tensorsAfterLastStep = tf.memory().numTensors;
+  const result: ModelStepResult = {
+    shape,
+    backend,
+    parameters: params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
+    forwardMs: median(fwd.samples),
+    stepMs: median(st.samples),
+    forwardSamplesMs: fwd.samples,
+    stepSamplesMs: st.samples,
+    firstLoss: st.values[0]!,
+    lastLoss: st.values[st.values.length - 1]!,
+    tensorsAfterFirstStep,
+    tensorsAfterLastStep,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  const heap = wasmHeapBytes();
+  if (heap !== undefined) result.wasmHeapMiB = heap / 2 ** 20;
+  optimizer.dispose();
+  model.dispose();
+  tf.dispose(Object.values(batch));
+  return result;
+}
+
+function parseChildArgs(argv: string[]): ModelStepOptions {
+  const get = (flag: string, fallback?: string): string => {
+    const i = argv.indexOf(flag);
+    const v = i >= 0 ? argv[i + 1] : fallback;
+    if (v === undefined) throw new Error(`model-step: missing ${flag}`);
+    return v;
+  };
+  const shape = get("--shape");
+  if (!isShapeName(shape)) throw new Error(`model-step: unknown shape "${shape}"`);
+  return { shape, backend: get("--backend", "wasm"), steps: Number(get("--steps", "10")), warmup: Number(get("--warmup", "3")) };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await measureModelStep(parseChildArgs(process.argv.slice(2)));
+  // The parent reads the last line of stdout.
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,77 @@
+// Where a training step's time goes, per TF.js kernel (tf.profile): the tool behind bench/NOTES.md.
+// `npx tsx src/bench/profile.ts --shape tiny --backend wasm [--forward] [--top 20]`. Kernel times come
+// from the backend's own timer; the gap to the wall time is JS overhead (tape, tidy, op dispatch).
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import { useBackend } from "../backend/device";
+import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
+import { backward, noGrad } from "../nn/autograd";
+import { AdamW } from "../optim/adamw";
+import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
+import { syntheticBatch } from "./model-step";
+
+export interface KernelShare {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+export interface StepProfile {
+  wallMs: number;
+  kernelMs: number;
+  kernels: KernelShare[];
+}
+
+export async function profileStep(shape: ShapeName, backend: string, forwardOnly = false): Promise<StepProfile> {
+  await useBackend(backend);
+  const s = SHAPES[shape];
+  const config = new BertConfig({
+    vocabSize: WORKLOAD.vocabSize,
+    hiddenSize: s.hiddenSize,
+    numHiddenLayers: s.numHiddenLayers,
+    numAttentionHeads: s.numAttentionHeads,
+    intermediateSize: s.intermediateSize,
+    numLabels: 2,
+  });
+  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
+  model.train();
+  const params = model.parameters();
+  const optimizer = new AdamW(params, { lr: WORKLOAD.lr });
+  const batch = syntheticBatch(0);
+  const fn = forwardOnly
+    ? (): void => void noGrad(() => model.forward(batch).loss!.dataSync())
+    : (): void => {
+        backward(() => model.forward(batch).loss!, params);
+        optimizer.step();
+        optimizer.zeroGrad();
+      };
+  for (let i = 0; i < 3; i++) fn();
+  const t0 = performance.now();
+  fn();
+  const wallMs = performance.now() - t0;
+  const info = await tf.profile(fn);
+  const agg = new Map<string, KernelShare>();
+  for (const k of info.kernels) {
+    const a = agg.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
+    a.ms += Number(k.kernelTimeMs);
+    a.calls += 1;
+    agg.set(k.name, a);
+  }
+  const kernels = [...agg.values()].sort((a, b) => b.ms - a.ms);
+  optimizer.dispose();
+  model.dispose();
+  tf.dispose(Object.values(batch));
+  return { wallMs, kernelMs: kernels.reduce((t, k) => t + k.ms, 0), kernels };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const arg = (f: string, d: string): string => (argv.includes(f) ? argv[argv.indexOf(f) + 1]! : d);
+  const shape = arg("--shape", "tiny");
+  if (!isShapeName(shape)) throw new Error(`unknown shape ${shape}`);
+  const p = await profileStep(shape, arg("--backend", "wasm"), argv.includes("--forward"));
+  console.log(`wall ${p.wallMs.toFixed(1)} ms, kernels ${p.kernelMs.toFixed(1)} ms`);
+  for (const k of p.kernels.slice(0, Number(arg("--top", "20")))) {
+    console.log(`${k.name.padEnd(24)} ${k.ms.toFixed(1).padStart(8)} ms  x${k.calls}`);
+  }
+}
