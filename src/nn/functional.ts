@@ -30,7 +30,9 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   const [x, w, b] = args as tf.Tensor2D[];
   const save = args[3] as tf.GradSaveFunc;
   save([x!, w!]);
-  const value = tf.add(tf.matMul(x!, tf.transpose(w!)), b!);
+  // Inside a custom op every tensor lives until the enclosing backward() ends: free W^T (and the packed
+  // copy XNNPACK caches for it on wasm) now, as the backward pass never reads it.
+  const value = tf.tidy(() => tf.add(tf.matMul(x!, tf.transpose(w!)), b!));
   const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), tf.sum(dy, 0)];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -39,7 +41,7 @@ const linearNoBias = tf.customGrad((...args: unknown[]) => {
   const [x, w] = args as tf.Tensor2D[];
   const save = args[2] as tf.GradSaveFunc;
   save([x!, w!]);
-  const value = tf.matMul(x!, tf.transpose(w!));
+  const value = tf.tidy(() => tf.matMul(x!, tf.transpose(w!)));
   const gradFunc: GradFunc = (dy, [xs, ws]) => linearGrads(dy, xs!, ws!);
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
@@ -132,7 +134,9 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export const gelu = tf.customGrad((...args: unknown[]) => {
   const x = args[0] as tf.Tensor;
   const save = args[1] as tf.GradSaveFunc;
-  const cdf = normalCdf(x);
+  // The erfc fit makes ~30 temporaries of x's size; in a custom op they would all live until backward()
+  // ends (for BERT-Base, ~190 MiB per layer: what exhausted wasm's 4 GiB heap). Only Phi(x) is needed.
+  const cdf = tf.tidy(() => normalCdf(x));
   save([x, cdf]);
   const value = tf.mul(x, cdf);
   const gradFunc: GradFunc = (dy, [xs, cdfs]) => {
@@ -150,10 +154,36 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(picked)) as tf.Scalar;
 }
 
-/** Layer normalisation over the last axis, computed like torch (mean, then biased variance of x - mean). */
+/**
+ * Layer normalisation over the last axis, computed like torch (mean, then biased variance of x - mean).
+ * One custom op with torch's closed-form gradient rather than TF.js differentiating its eight ops: the
+ * gradient tape then holds 2 tensors per call instead of ~8 of x's size (each with its own gradient during
+ * backward), which is what BERT-Base's training step needs to fit wasm's 4 GiB heap, and fewer kernels run.
+ */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), weight), bias);
+  return layerNormOp(x, weight, bias, tf.scalar(eps, "float32"));
 }
+
+const layerNormOp = tf.customGrad((...args: unknown[]) => {
+  const [x, w, b, epsT] = args as tf.Tensor[];
+  const save = args[4] as tf.GradSaveFunc;
+  const [normalized, rstd] = tf.tidy(() => {
+    const mean = tf.mean(x!, -1, true);
+    const centered = tf.sub(x!, mean);
+    const variance = tf.mean(tf.square(centered), -1, true);
+    const r = tf.rsqrt(tf.add(variance, epsT!));
+    return [tf.mul(centered, r), r];
+  });
+  save([normalized!, rstd!, w!]);
+  const value = tf.tidy(() => tf.add(tf.mul(normalized!, w!), b!));
+  const gradFunc: GradFunc = (dy, [xhat, r, ws]) => {
+    const width = ws!.shape[0]!;
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * w; dw = sum(dy * xhat); db = sum(dy).
+    const g = tf.mul(dy, ws!);
+    const dx = tf.mul(r!, tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xhat!, tf.mean(tf.mul(g, xhat!), -1, true))));
+    const dw = tf.sum(tf.reshape(tf.mul(dy, xhat!), [-1, width]), 0);
+    const db = tf.sum(tf.reshape(dy, [-1, width]), 0);
+    return [dx, dw, db, tf.zeros([])];
+  };
+  return { value, gradFunc };
+}) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: tf.Tensor) => tf.Tensor;
