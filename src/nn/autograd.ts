@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import type { Parameter } from "./parameter";
 import { liveParameters } from "./registry";
+import { shareIdentityOnWasm } from "./wasm-kernels";
 
 /**
  * Compute lossFn() and the gradients of its value with respect to `params` (default: every live Module
@@ -12,6 +13,7 @@ import { liveParameters } from "./registry";
  * number. Parameters the loss does not depend on keep their grad unchanged.
  */
 export function backward(lossFn: () => tf.Scalar, params?: Parameter[]): number {
+  shareIdentityOnWasm();
   const trainable = (params ?? liveParameters()).filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error("backward: no parameter requires a gradient");
   const byVariable = new Map(trainable.map((p) => [p.variable.name, p]));
