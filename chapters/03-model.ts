@@ -7,7 +7,8 @@
 import { pathToFileURL } from "node:url";
 import { selectDevice } from "../src/backend";
 import { disposeBatch, type Batch } from "../src/data";
-import { AutoModelForSequenceClassification, type BertForSequenceClassification } from "../src/index";
+import { AutoModelForSequenceClassification } from "../src/models/auto";
+import type { BertForSequenceClassification } from "../src/models/bert";
 import { loadConfig } from "../src/models/bert";
 import { noGrad } from "../src/nn";
 import { hyperparameters, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";

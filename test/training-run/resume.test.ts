@@ -1,6 +1,7 @@
 // Resume: a run interrupted after step 5 of 12 and resumed from its checkpoint ends with bitwise the same
 // weights (and the same per-step losses and learning rates) as the same run never interrupted.
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { readTrainerState } from "../../src/training/checkpoint";
 import { train } from "../../src/training/train";
 import { TrainingInterruptedError } from "../../src/training/training-run";
 
+const KIT = join(import.meta.dirname, "..", "..", "bin", "kit.mjs");
 const root = mkdtempSync(join(tmpdir(), "kit-resume-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -76,6 +78,34 @@ describe("an interrupted run resumes bit for bit", () => {
 
     const resumed = await train({ resume: dir, quiet: true, evaluate: false });
     expect(resumed.record.resumedAt).toEqual([8]);
+    expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
+    expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
+  });
+
+  it("a real SIGINT to `node bin/kit.mjs train` checkpoints the last completed step; resuming it ends bitwise equal", async () => {
+    const dir = join(root, "sigint");
+    const child = spawn(process.execPath, [KIT, "train", "--max-steps", "12", "--output-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let sent = false;
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // The non-TTY progress bar prints a line per step here; interrupt once step 4 is reported.
+      if (!sent && / 4\/12 /.test(stderr)) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/Training interrupted by SIGINT after step (\d+)\. Checkpoint: .*checkpoint-\1\. Continue with: npx kit train --resume /);
+    const step = Number(/after step (\d+)/.exec(stderr)![1]);
+    expect(step).toBeGreaterThanOrEqual(4);
+    expect(step).toBeLessThan(12);
+    expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual([`checkpoint-${step}`]);
+
+    const resumed = await train({ resume: dir, quiet: true, evaluate: false });
+    expect(resumed.record.resumedAt).toEqual([step]);
     expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
     expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
   });

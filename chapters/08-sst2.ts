@@ -1,0 +1,112 @@
+// Chapter 08 — the course's exercise: the same training and evaluation on GLUE SST-2, single sentences
+// (movie-review sentiment) instead of sentence pairs. 67,349 training rows make 8,419 batches of 8, so
+// 3 epochs are 25,257 steps: use --max-steps for a short run. Reproduces the exercise that closes
+// "A full training" ("try it on another GLUE task"):
+//   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
+//
+// Regions (for the docs): sst2-tokenize, evaluation-loop
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import { selectDevice } from "../src/backend";
+import { DataCollatorWithPadding, disposeBatch } from "../src/data";
+import { loadDataset } from "../src/datasets";
+import { evaluate } from "../src/metrics";
+import { noGrad } from "../src/nn";
+import { AutoTokenizer } from "../src/tokenizers";
+import { hyperparameters, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { parseChapterArgs } from "../src/training/script";
+import { makeDataloaders } from "./02-dataloaders";
+import { makeModel } from "./03-model";
+import { makeOptimizer, makeScheduler } from "./04-optimizer-scheduler";
+import { placeModel, trainingLoop, unsavedRun } from "./05-training-loop";
+
+export type Sst2Options = Partial<Hyperparameters> & { quiet?: boolean };
+
+export type Sst2Result = {
+  numRows: Record<string, number>;
+  trainColumnNames: string[];
+  trainBatches: number;
+  evalBatches: number;
+  numTrainingSteps: number;
+  fullRunSteps: number;
+  stepsDone: number;
+  firstLoss: number;
+  lastLoss: number;
+  accuracy: number;
+  backend: string;
+};
+
+/** SST-2 tokenized and post-processed as chapter 01 does MRPC: one sentence per row. */
+export async function preprocessSst2(checkpoint: string) {
+  const rawDatasets = await loadDataset("glue", "sst2");
+  const tokenizer = await AutoTokenizer.fromPretrained(checkpoint);
+  // #region sst2-tokenize
+  function tokenizeFunction(example: { sentence: string[] }) {
+    return tokenizer.call(example.sentence, null, { truncation: true });
+  }
+
+  const tokenizedDatasets = rawDatasets
+    .map(tokenizeFunction, { batched: true })
+    .removeColumns(["sentence", "idx"])
+    .renameColumn("label", "labels")
+    .setFormat("tfjs");
+  const dataCollator = new DataCollatorWithPadding({ tokenizer });
+  // #endregion sst2-tokenize
+  return { rawDatasets, tokenizer, tokenizedDatasets, dataCollator };
+}
+
+export async function run(options: Sst2Options = {}): Promise<Sst2Result> {
+  const hp = hyperparameters({ ...options, dataset: { path: "glue", name: "sst2" } });
+  const log = options.quiet ? () => {} : console.log;
+  await selectDevice({ quiet: true });
+  const { rawDatasets, tokenizer, tokenizedDatasets, dataCollator } = await preprocessSst2(PRESETS[hp.preset].tokenizer);
+  log(rawDatasets.toString());
+  const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
+  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
+  const optimizer = makeOptimizer(model, hp);
+  const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
+  const fullRunSteps = hp.numEpochs * trainDataloader.length;
+  log(`${trainDataloader.length} training batches; ${fullRunSteps} steps for ${hp.numEpochs} epochs` + (hp.maxSteps ? `, stopping after ${numTrainingSteps} (--max-steps)` : ""));
+  const training = { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
+  const device = await placeModel(model, options);
+  const trainingRun = unsavedRun(training, hp, device.name);
+  await trainingLoop(training, trainingRun, options);
+
+  // #region evaluation-loop
+  const metric = evaluate.load("glue", "sst2");
+  model.eval();
+  for (const batch of evalDataloader) {
+    const predictions = noGrad(() => model.forward(batch).logits.argMax(-1));
+    metric.addBatch({ predictions, references: batch.labels! });
+    tf.dispose(predictions);
+    disposeBatch(batch);
+  }
+  const { accuracy } = metric.compute();
+  // #endregion evaluation-loop
+  log({ accuracy });
+  optimizer.dispose();
+  model.dispose();
+  const { loss } = trainingRun.record.steps;
+  return {
+    numRows: { ...rawDatasets.numRows },
+    trainColumnNames: [...tokenizedDatasets.train.columnNames].sort(),
+    trainBatches: trainDataloader.length,
+    evalBatches: evalDataloader.length,
+    numTrainingSteps,
+    fullRunSteps,
+    stepsDone: trainingRun.step,
+    firstLoss: loss[0]!,
+    lastLoss: loss.at(-1)!,
+    accuracy,
+    backend: device.name,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = parseChapterArgs(process.argv.slice(2), {
+    usage: "npm run sst2 -- [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--seed N]",
+    about: "The course's exercise: the same loop on GLUE SST-2 (25257 steps for 3 epochs; --max-steps N for a short run), then accuracy on validation.",
+    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "quiet"],
+  });
+  await run(args);
+}

@@ -1,0 +1,73 @@
+// `npm run golden`: writes golden/<chapter>.json from seeded runs of each chapter's run(), and
+// golden/run-record.json from the default full run (for the docs). Tests read these files AND check each
+// value against the reference or a stated fact (test/golden), so a golden is never the only check.
+//
+//   npm run golden                          chapters, then the full default run (about 5-15 minutes)
+//   npm run golden -- --from-run runs/<id>  chapters, and the record of a finished default run
+//   npm run golden -- --chapters-only       chapters only
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { run as run01 } from "../chapters/01-preprocessing";
+import { run as run02 } from "../chapters/02-dataloaders";
+import { run as run03 } from "../chapters/03-model";
+import { run as run04 } from "../chapters/04-optimizer-scheduler";
+import { run as run05 } from "../chapters/05-training-loop";
+import { run as run06 } from "../chapters/06-evaluation-loop";
+import { run as run08 } from "../chapters/08-sst2";
+import { COURSE_HYPERPARAMETERS } from "../src/training/presets";
+import { readRunRecord, type RunRecord } from "../src/training/run-record";
+import { RUN_RECORD_FILE, train } from "../src/training/train";
+
+const GOLDEN = join(import.meta.dirname, "..", "golden");
+/** Short runs for the training chapters: enough to pin the seeded numbers, quick enough to regenerate. */
+export const GOLDEN_STEPS = { "05-training-loop": 5, "06-evaluation-loop": 5, "08-sst2": 3 } as const;
+
+async function write(name: string, value: unknown): Promise<void> {
+  await writeFile(join(GOLDEN, `${name}.json`), JSON.stringify(value, null, 2) + "\n");
+  console.log(`wrote golden/${name}.json`);
+}
+
+/** The run record as the docs use it: everything but the timing noise of this machine's load. */
+function compactRecord(record: RunRecord): RunRecord {
+  if (record.status !== "completed" || record.steps.loss.length !== record.numTrainingSteps) {
+    throw new Error(`golden/run-record.json needs a completed run; this one is "${record.status}" with ${record.steps.loss.length} of ${record.numTrainingSteps} steps.`);
+  }
+  const defaults = COURSE_HYPERPARAMETERS;
+  const hp = record.hyperparameters;
+  const different = (Object.keys(defaults) as (keyof typeof defaults)[]).filter((k) => JSON.stringify(hp[k]) !== JSON.stringify(defaults[k]));
+  if (different.length > 0) throw new Error(`golden/run-record.json is the default run; this run changed ${different.join(", ")}.`);
+  return record;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const fromRun = argv.includes("--from-run") ? argv[argv.indexOf("--from-run") + 1] : undefined;
+  const chaptersOnly = argv.includes("--chapters-only");
+  await mkdir(GOLDEN, { recursive: true });
+  const quiet = true;
+  await write("01-preprocessing", await run01({ quiet }));
+  await write("02-dataloaders", await run02({ quiet }));
+  await write("03-model", await run03({ quiet }));
+  await write("04-optimizer-scheduler", await run04({ quiet }));
+  const { seconds: _s, ...r05 } = await run05({ quiet, maxSteps: GOLDEN_STEPS["05-training-loop"] });
+  await write("05-training-loop", r05);
+  await write("06-evaluation-loop", await run06({ quiet, maxSteps: GOLDEN_STEPS["06-evaluation-loop"] }));
+  await write("08-sst2", await run08({ quiet, maxSteps: GOLDEN_STEPS["08-sst2"] }));
+  if (chaptersOnly) return;
+
+  let record: RunRecord;
+  if (fromRun !== undefined) {
+    const path = join(fromRun, RUN_RECORD_FILE);
+    if (!existsSync(path)) throw new Error(`--from-run ${fromRun}: no ${RUN_RECORD_FILE} there; pass the folder of a finished default run.`);
+    record = await readRunRecord(path);
+  } else {
+    console.log("Running the default full training for golden/run-record.json (npm start's run; several minutes)...");
+    record = (await train({ quiet: true, outputDir: join("runs", "golden-default") })).record;
+  }
+  // Compact: one number per array element on one line, not one per line.
+  await writeFile(join(GOLDEN, "run-record.json"), JSON.stringify(compactRecord(record)) + "\n");
+  console.log("wrote golden/run-record.json");
+}
+
+await main(process.argv.slice(2));
+process.exit(0);

@@ -1,0 +1,172 @@
+// The goldens (written by `npm run golden`) read back, each value checked against the reference outputs
+// of transformers / PyTorch (../shared/reference) or a stated fact of the course — never only against
+// itself. Cross-file checks tie the chapters together (chapter 03's loss is the first step of chapter 05).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { RandomSampler } from "../../src/data";
+import type { RunRecord } from "../../src/training/run-record";
+import { readReference } from "../helpers/shared";
+import { METRIC_RANGE } from "../../scripts/check-run";
+
+const GOLDEN = join(import.meta.dirname, "..", "..", "golden");
+function golden<T>(name: string): T {
+  const path = join(GOLDEN, `${name}.json`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run golden\` to write it.`);
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+type Split = { num_rows: number; label_counts: Record<string, number>; lengths: number[]; batches_of_8: number };
+const mrpc = readReference<{ splits: Record<string, Split>; num_training_steps_3_epochs: number }>("mrpc-tokenized.json");
+const tinyRef = readReference<{ lr_schedule: { lr_after_k_scheduler_steps: Record<string, number>; num_training_steps: number } }>(
+  "tiny-v128-h32/reference.json",
+);
+const POSITIVE = mrpc.splits.validation!.label_counts["1"]!; // 279
+const NEGATIVE = mrpc.splits.validation!.label_counts["0"]!; // 129
+// The course's linear schedule: lr after k steps = 5e-5 * (1377 - k) / 1377.
+const linearLr = (k: number, total = 1377): number => (5e-5 * Math.max(0, total - k)) / total;
+
+// What an untrained seeded classifier scores on MRPC validation: every pair called "equivalent".
+const MAJORITY = { accuracy: POSITIVE / (POSITIVE + NEGATIVE), f1: (2 * POSITIVE) / (2 * POSITIVE + NEGATIVE) };
+
+/**
+ * The first-step loss of a classifier at initialisation is close to ln 2: logits are tiny (classifier std 0.02).
+ * Not within 0.01, though: with seed 42 the first batch holds 6 positives and 2 negatives and the logit gap
+ * is about 0.066, so the loss is ln 2 - 0.066 * (6 - 2) / 8 / 2 ~ ln 2 - 0.0165 (measured 0.6765).
+ */
+const FIRST_LOSS_TOLERANCE = 0.02;
+
+describe("golden/01-preprocessing.json", () => {
+  const g = golden<{ numRows: Record<string, number>; rawColumnNames: string[]; trainColumnNames: string[] }>("01-preprocessing");
+  it("has the course's four post-processed column names and the reference's split sizes", () => {
+    expect(g.trainColumnNames).toEqual(["attention_mask", "input_ids", "labels", "token_type_ids"]);
+    expect(g.rawColumnNames).toEqual(["sentence1", "sentence2", "label", "idx"]);
+    for (const split of ["train", "validation", "test"]) expect(g.numRows[split]).toBe(mrpc.splits[split]!.num_rows);
+  });
+});
+
+describe("golden/02-dataloaders.json", () => {
+  const g = golden<{ seed: number; batchSize: number; firstBatchShapes: Record<string, number[]>; trainBatches: number; evalBatches: number; lastTrainBatchRows: number }>(
+    "02-dataloaders",
+  );
+  it("459 train and 51 eval batches (the reference's batches of 8), the last train batch of 4 rows (3668 = 458 x 8 + 4)", () => {
+    expect(g.trainBatches).toBe(459);
+    expect(g.trainBatches).toBe(mrpc.splits.train!.batches_of_8);
+    expect(g.evalBatches).toBe(51);
+    expect(g.evalBatches).toBe(mrpc.splits.validation!.batches_of_8);
+    expect(g.lastTrainBatchRows).toBe(3668 - 458 * 8);
+  });
+  it("the first batch for seed 42 is padded to the longest of its 8 rows, by the reference's row lengths", () => {
+    expect(g.seed).toBe(42);
+    const indices = new RandomSampler(3668, { seed: 42 }).indices(0).slice(0, 8);
+    const longest = Math.max(...indices.map((i) => mrpc.splits.train!.lengths[i]!));
+    expect(g.firstBatchShapes).toEqual({ attention_mask: [8, longest], input_ids: [8, longest], labels: [8], token_type_ids: [8, longest] });
+  });
+});
+
+describe("golden/03-model.json, 04 and 05", () => {
+  const g03 = golden<{ numParameters: number; loss: number; logitsShape: number[]; batchShapes: Record<string, number[]> }>("03-model");
+  const g02 = golden<{ firstBatchShapes: Record<string, number[]> }>("02-dataloaders");
+  const g04 = golden<{ optim: string; numTrainingSteps: number; firstLr: number; lastLr: number }>("04-optimizer-scheduler");
+  const g05 = golden<{ stepsDone: number; numTrainingSteps: number; firstLoss: number; firstLr: number; lastLr: number }>("05-training-loop");
+
+  it("03: logits [8, 2] for the seed-42 first batch; BERT-Tiny's parameter count with bert-base-uncased's vocabulary", () => {
+    expect(g03.logitsShape).toEqual([8, 2]);
+    expect(g03.batchShapes).toEqual(g02.firstBatchShapes);
+    // embeddings (30522 + 512 + 2 rows of 128, LayerNorm) + 2 layers + pooler + classifier
+    const H = 128, I = 512;
+    const embeddings = (30522 + 512 + 2) * H + 2 * H;
+    const layer = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
+    expect(g03.numParameters).toBe(embeddings + 2 * layer + (H * H + H) + (H * 2 + 2));
+  });
+
+  it("03/05: the first-step loss is near ln 2, and chapter 03's forward pass is exactly chapter 05's first step", () => {
+    expect(Math.abs(g03.loss - Math.LN2)).toBeLessThan(FIRST_LOSS_TOLERANCE);
+    expect(g05.firstLoss).toBe(g03.loss);
+  });
+
+  it("04: 1377 steps (the reference's), legacy AdamW by default, the reference's linear schedule at its ends", () => {
+    expect(g04.numTrainingSteps).toBe(mrpc.num_training_steps_3_epochs);
+    expect(g04.numTrainingSteps).toBe(tinyRef.lr_schedule.num_training_steps);
+    expect(g04.optim).toBe("adamw_legacy");
+    expect(g04.firstLr).toBe(tinyRef.lr_schedule.lr_after_k_scheduler_steps["0"]);
+    expect(Math.abs(g04.lastLr - tinyRef.lr_schedule.lr_after_k_scheduler_steps["1376"]!)).toBeLessThan(1e-12);
+  });
+
+  it("05: --max-steps 5 makes a 5-step schedule (transformers' max_steps): lr 5e-5 down to 1e-5", () => {
+    expect(g05.stepsDone).toBe(5);
+    expect(g05.numTrainingSteps).toBe(5);
+    expect(g05.firstLr).toBe(5e-5);
+    expect(Math.abs(g05.lastLr - 1e-5)).toBeLessThan(1e-12);
+  });
+});
+
+describe("golden/06-evaluation-loop.json and 08-sst2.json", () => {
+  it("06: all 408 validation pairs scored; a barely trained seeded model scores the majority class", () => {
+    const g = golden<{ accuracy: number; f1: number; numExamples: number; stepsTrained: number }>("06-evaluation-loop");
+    expect(g.numExamples).toBe(mrpc.splits.validation!.num_rows);
+    expect(g.stepsTrained).toBe(5);
+    expect(g.accuracy).toBeCloseTo(MAJORITY.accuracy, 12);
+    expect(g.f1).toBeCloseTo(MAJORITY.f1, 12);
+    expect(g.accuracy).toBeCloseTo(0.684, 3);
+    expect(g.f1).toBeCloseTo(0.812, 3);
+  });
+
+  it("08: SST-2's sizes; 8419 batches of 8 a epoch, 25257 steps for 3 epochs; 109 validation batches", () => {
+    const g = golden<{ numRows: Record<string, number>; trainBatches: number; fullRunSteps: number; evalBatches: number; trainColumnNames: string[]; stepsDone: number }>("08-sst2");
+    expect(g.numRows).toEqual({ train: 67349, validation: 872, test: 1821 });
+    expect(g.trainBatches).toBe(Math.ceil(67349 / 8));
+    expect(g.fullRunSteps).toBe(25257);
+    expect(g.evalBatches).toBe(Math.ceil(872 / 8));
+    expect(g.trainColumnNames).toEqual(["attention_mask", "input_ids", "labels", "token_type_ids"]);
+    expect(g.stepsDone).toBe(3);
+  });
+});
+
+describe("golden/run-record.json (the default full run)", () => {
+  const path = join(GOLDEN, "run-record.json");
+  const record = JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+  const g03 = golden<{ loss: number }>("03-model");
+
+  it("is the default run, complete, compact", () => {
+    expect(readFileSync(path).byteLength).toBeLessThanOrEqual(200 * 1024);
+    expect(record.status).toBe("completed");
+    expect(record.hyperparameters).toMatchObject({ preset: "tiny", batchSize: 8, numEpochs: 3, lr: 5e-5, optim: "adamw_legacy", seed: 42, maxSteps: 0 });
+    expect(record.numTrainingSteps).toBe(1377);
+    expect(record.batchesPerEpoch).toBe(459);
+  });
+
+  it("has all 1377 steps, each with the linear schedule's learning rate", () => {
+    expect(record.steps.loss).toHaveLength(1377);
+    expect(record.steps.lr).toHaveLength(1377);
+    record.steps.lr.forEach((lr, k) => expect(Math.abs(lr - linearLr(k))).toBeLessThan(1e-12));
+    for (const [k, lr] of Object.entries(tinyRef.lr_schedule.lr_after_k_scheduler_steps)) {
+      if (Number(k) < 1377) expect(Math.abs(record.steps.lr[Number(k)]! - lr)).toBeLessThan(1e-12);
+    }
+    expect(record.steps.loss.every(Number.isFinite)).toBe(true);
+  });
+
+  it("starts at a loss near ln 2, the same as chapter 03's forward pass", () => {
+    expect(Math.abs(record.steps.loss[0]! - Math.LN2)).toBeLessThan(FIRST_LOSS_TOLERANCE);
+    expect(record.steps.loss[0]).toBe(g03.loss);
+  });
+
+  it("evaluates all 408 validation pairs; confusion counts agree with the reference's labels and the metrics", () => {
+    const ev = record.evaluation!;
+    expect(ev.predictions).toHaveLength(408);
+    expect(ev.references.filter((r) => r === 1)).toHaveLength(POSITIVE);
+    const { truePositive: tp, falsePositive: fp, trueNegative: tn, falseNegative: fn } = ev.confusion;
+    expect(tp + fn).toBe(POSITIVE);
+    expect(fp + tn).toBe(NEGATIVE);
+    expect(ev.metrics.accuracy).toBeCloseTo((tp + tn) / 408, 12);
+    expect(ev.metrics.f1).toBeCloseTo((2 * tp) / (2 * tp + fp + fn), 12);
+  });
+
+  it("its metrics lie in the range measured over 3 seeds (scripts/check-run.ts)", () => {
+    const { accuracy, f1 } = record.evaluation!.metrics;
+    expect(accuracy).toBeGreaterThanOrEqual(METRIC_RANGE.accuracy[0]);
+    expect(accuracy).toBeLessThanOrEqual(METRIC_RANGE.accuracy[1]);
+    expect(f1).toBeGreaterThanOrEqual(METRIC_RANGE.f1[0]);
+    expect(f1).toBeLessThanOrEqual(METRIC_RANGE.f1[1]);
+  });
+});
