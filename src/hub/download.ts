@@ -218,7 +218,8 @@ export async function downloadToCache(request: HubFileRequest, options: Download
       const handle = await open(temp, "wx");
       try {
         if (response.body !== null) {
-          for await (const chunk of response.body) {
+          // Node's web stream is async-iterable at run time; its lib typing says so only with DOM.AsyncIterable.
+          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
             timeout.touch();
             const bytes = chunk as Uint8Array;
             await handle.write(bytes);
