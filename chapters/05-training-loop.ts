@@ -38,12 +38,20 @@ export async function setUpTraining(hp: Hyperparameters, options: { quiet?: bool
   // TF.js has one backend per process, and tensors are made on the current one: choose it before any.
   await selectDevice({ quiet: true });
   const preset = PRESETS[hp.preset];
-  const { tokenizer, tokenizedDatasets, dataCollator } = await preprocess(options.checkpoint ?? preset.tokenizer);
+  const { tokenizer, tokenizedDatasets, dataCollator } = await preprocess(options.checkpoint ?? preset.tokenizer).catch((err: unknown) => {
+    throw presetError(hp.preset, preset.tokenizer, err);
+  });
   const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
   const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
   const optimizer = makeOptimizer(model, hp);
   const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
   return { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
+}
+
+function presetError(preset: string, repo: string, err: unknown): Error {
+  if (preset === "tiny") return err instanceof Error ? err : new Error(String(err));
+  const why = err instanceof Error ? err.message : String(err);
+  return new Error(`Preset "${preset}" needs the files of ${repo}, which could not be loaded:\n${why}\nOr use --preset tiny, which needs only bert-base-uncased's tokenizer and config.`);
 }
 
 export type Training = Awaited<ReturnType<typeof setUpTraining>>;

@@ -15,7 +15,7 @@ import { run as run04 } from "../chapters/04-optimizer-scheduler";
 import { run as run05 } from "../chapters/05-training-loop";
 import { run as run06 } from "../chapters/06-evaluation-loop";
 import { run as run08 } from "../chapters/08-sst2";
-import { COURSE_HYPERPARAMETERS } from "../src/training/presets";
+import { COURSE_HYPERPARAMETERS, hyperparameters } from "../src/training/presets";
 import { readRunRecord, type RunRecord } from "../src/training/run-record";
 import { RUN_RECORD_FILE, train } from "../src/training/train";
 
@@ -37,7 +37,8 @@ function compactRecord(record: RunRecord): RunRecord {
   const hp = record.hyperparameters;
   const different = (Object.keys(defaults) as (keyof typeof defaults)[]).filter((k) => JSON.stringify(hp[k]) !== JSON.stringify(defaults[k]));
   if (different.length > 0) throw new Error(`golden/run-record.json is the default run; this run changed ${different.join(", ")}.`);
-  return record;
+  // Runs made before the hyperparameters were filtered carried CLI options (outputDir, quiet) among them.
+  return { ...record, hyperparameters: hyperparameters(record.hyperparameters) };
 }
 
 async function main(argv: string[]): Promise<void> {

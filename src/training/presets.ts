@@ -99,7 +99,9 @@ export function isOptimizerName(s: string): s is OptimizerName {
 
 /** The course's hyperparameters with overrides, each checked (the message names the option and the fix). */
 export function hyperparameters(overrides: Partial<Hyperparameters> = {}): Hyperparameters {
-  const hp: Hyperparameters = { ...COURSE_HYPERPARAMETERS, ...stripUndefined(overrides) };
+  // Only the hyperparameters' own keys: callers pass wider option objects (quiet, outputDir, hooks...).
+  const known = Object.fromEntries(Object.keys(COURSE_HYPERPARAMETERS).map((k) => [k, (overrides as Record<string, unknown>)[k]]));
+  const hp: Hyperparameters = { ...COURSE_HYPERPARAMETERS, ...(stripUndefined(known) as Partial<Hyperparameters>) };
   if (!isPresetName(hp.preset)) throw new Error(`Unknown preset "${hp.preset}"; valid presets: ${PRESET_NAMES.join(", ")}.`);
   if (!isOptimizerName(hp.optim)) throw new Error(`Unknown optimizer "${hp.optim}"; valid: ${OPTIMIZER_NAMES.join(", ")}.`);
   const positiveInt = (name: string, v: number): void => {

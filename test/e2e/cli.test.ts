@@ -77,6 +77,18 @@ describe("bad input", () => {
     expect(none.code).toBe(2);
   });
 
+  it("--preset tiny-pretrained without its files (offline) names the places looked in and the way out", () => {
+    const r = spawnSync(process.execPath, [KIT, "train", "--preset", "tiny-pretrained", "--output-dir", join(root, "tp")], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, HF_HUB_OFFLINE: "1", HF_HUB_CACHE: join(root, "empty-cache") },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Preset "tiny-pretrained" needs the files of google/bert_uncased_L-2_H-128_A-2');
+    expect(r.stderr).toContain("mirror:");
+    expect(r.stderr).toContain("--preset tiny");
+  });
+
   it("--resume of a folder without a checkpoint says what it found and why", () => {
     const r = kit("train", "--resume", root);
     expect(r.code).toBe(1);
