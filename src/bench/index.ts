@@ -12,6 +12,7 @@ import { loadAverage, machineInfo } from "./machine";
 import type { ModelStepResult } from "./model-step";
 import { findTorchPython, runPytorchStep } from "./pytorch";
 import { computeRatios, formatReport, type BenchReport, type Measured, type ShapeReport } from "./report";
+import { benchAccelerate, benchTrainingLoop } from "./training-loop";
 import { SHAPE_NAMES, isShapeName, type ShapeName } from "./shapes";
 
 export interface BenchOptions {
@@ -25,6 +26,8 @@ export interface BenchOptions {
   pytorch: boolean;
   threads: number[];
   data: boolean;
+  /** Steps of the real loops (chapter 05, and chapter 07 on 1 and 2 processes); 0 skips them. */
+  loopSteps: number;
 }
 
 export const USAGE = `Usage: kit bench [options]   (npm run bench -- [options])
@@ -41,12 +44,14 @@ with PyTorch side by side when python3-torch is installed (apt-get install pytho
   --no-pytorch                    skip the PyTorch comparison
   --threads 1,2                   PyTorch thread counts (default 1,2; the ratio uses the faster)
   --no-data                       skip the tokenization and DataLoader benches
+  --loop-steps N                  steps of the real loops: chapter 05, chapter 07 on 1 and 2 processes
+                                  (default 60; 0 skips them)
   --json                          print the report as JSON instead of tables
   --output FILE                   also write the JSON report to FILE
   --help`;
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const o: BenchOptions = { shapes: [...SHAPE_NAMES], backends: null, steps: 10, warmup: 3, json: false, output: null, pytorch: true, threads: [1, 2], data: true };
+  const o: BenchOptions = { shapes: [...SHAPE_NAMES], backends: null, steps: 10, warmup: 3, json: false, output: null, pytorch: true, threads: [1, 2], data: true, loopSteps: 60 };
   let quick = false;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -88,6 +93,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         o.threads = ts;
         break;
       }
+      case "--loop-steps": {
+        const n = Number(take());
+        if (!Number.isInteger(n) || n < 0) throw new Error("kit bench: --loop-steps must be a non-negative integer");
+        o.loopSteps = n;
+        break;
+      }
       case "--quick":
         quick = true;
         break;
@@ -112,6 +123,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     if (!explicit.has("--steps")) o.steps = 5;
     if (!explicit.has("--warmup")) o.warmup = 1;
     if (!explicit.has("--no-data")) o.data = false;
+    if (!explicit.has("--loop-steps")) o.loopSteps = 0;
   }
   return o;
 }
@@ -206,6 +218,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     }
     computeRatios(s);
   }
+  if (o.loopSteps > 0) {
+    const backend = backends.includes("wasm") ? "wasm" : backends[0]!;
+    log(o, `chapter 05 loop, ${o.loopSteps} steps on ${backend}...`);
+    report.loops = { trainingLoop: await measure(() => benchTrainingLoop(o.loopSteps, backend)), accelerate: {} };
+    for (const n of [1, 2]) {
+      log(o, `chapter 07 (Accelerate) on ${n} process(es), ${o.loopSteps} steps each...`);
+      report.loops.accelerate[`${n}`] = await measure(() => benchAccelerate(n, o.loopSteps, backend));
+    }
+  }
   report.loadAverageAtEnd = loadAverage();
   return report;
 }
@@ -228,7 +249,8 @@ export async function benchCli(argv: string[]): Promise<number> {
   if (options.output) writeFileSync(options.output, `${json}\n`);
   console.log(options.json ? json : formatReport(report));
   const failed = report.shapes.some((s) => [...Object.values(s.kit), ...Object.values(s.pytorch)].some((m) => !m.ok && !m.skipped));
-  return failed || report.tokenization?.ok === false || report.dataLoading?.ok === false ? 1 : 0;
+  const loopFailed = report.loops !== undefined && [report.loops.trainingLoop, ...Object.values(report.loops.accelerate)].some((m) => !m.ok);
+  return failed || loopFailed || report.tokenization?.ok === false || report.dataLoading?.ok === false ? 1 : 0;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

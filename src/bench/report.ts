@@ -4,6 +4,7 @@ import type { DataLoadingBench } from "./data-loading";
 import type { MachineInfo } from "./machine";
 import type { ModelStepResult } from "./model-step";
 import type { PytorchStepResult } from "./pytorch";
+import type { AccelerateBench, LoopBench } from "./training-loop";
 import { DESIGN_PYTORCH_STEP_MS, SHAPES, type ShapeName } from "./shapes";
 
 export interface Measured<T> {
@@ -32,6 +33,8 @@ export interface BenchReport {
   dataLoading?: Measured<DataLoadingBench>;
   pytorch: { available: boolean; python?: string; version?: string; reason?: string; blas?: string; blasLibraries?: string[] };
   shapes: ShapeReport[];
+  /** The real loops (presets' Tiny shape): chapter 05 steps/s; chapter 07 examples/s by process count. */
+  loops?: { trainingLoop: Measured<LoopBench>; accelerate: Record<string, Measured<AccelerateBench>> };
   loadAverageAtEnd: number;
 }
 
@@ -139,6 +142,30 @@ export function formatReport(r: BenchReport): string {
     out.push("");
     out.push("Ratio = kit training step / the faster of PyTorch's 1- and 2-thread steps (lower is better).");
     out.push(table(ratioRows));
+  }
+  if (r.loops) {
+    out.push("");
+    const l = r.loops.trainingLoop;
+    const tinyStep = r.shapes.find((s) => s.shape === "tiny")?.kit[l.result?.backend ?? "wasm"]?.result?.stepMs;
+    out.push(
+      l.ok && l.result
+        ? `Chapter 05 loop (preset tiny, ${l.result.backend}, data loading included): ${l.result.steps} steps in ${l.result.seconds.toFixed(1)} s = ` +
+            `${l.result.stepsPerSecond.toFixed(2)} steps/s` +
+            (tinyStep ? `; bare Tiny step (length 65): ${(1000 / tinyStep).toFixed(2)} steps/s` : "") +
+            ` [load ${l.loadAverage}]`
+        : `Chapter 05 loop: failed: ${l.error}`,
+    );
+    const acc = r.loops.accelerate;
+    for (const [n, m] of Object.entries(acc)) {
+      out.push(
+        m.ok && m.result
+          ? `Chapter 07 (Accelerate) on ${n} process(es): ${m.result.stepsPerProcess} steps each in ${m.result.trainSeconds.toFixed(1)} s = ${m.result.examplesPerSecond.toFixed(1)} examples/s [load ${m.loadAverage}]`
+          : `Chapter 07 on ${n} process(es): failed: ${m.error}`,
+      );
+    }
+    const one = acc["1"]?.result?.examplesPerSecond;
+    const two = acc["2"]?.result?.examplesPerSecond;
+    if (one && two) out.push(`2 processes / 1 process: ${(two / one).toFixed(2)}x examples/s (target >= 1.7x, measured on the Tiny preset: no Mini preset exists)`);
   }
   return out.join("\n");
 }
