@@ -256,33 +256,34 @@ export class Accelerator {
     const dense = trainable.filter((p) => !sparse.includes(p));
     // A presence flag per parameter: a gradient absent on every process stays absent (the optimizer skips
     // it, as torch does), one present anywhere is averaged with zeros for the processes that lack it.
-    const presence = Float32Array.from(trainable, (p) => (p.grad ? 1 : 0));
-    const denseData = dense.map((p) => (p.grad ? (p.grad.dataSync() as Float32Array).slice() : new Float32Array(sizeOf(p.shape))));
-    await pg.allReduceMany([presence, ...denseData], "mean");
-    const results = new Map<Parameter, Float32Array>();
-    dense.forEach((p, k) => results.set(p, denseData[k]!));
-    for (const p of sparse) {
-      const [rows, cols] = p.shape as [number, number];
-      const g = p.grad ? (p.grad.dataSync() as Float32Array) : new Float32Array(0);
-      const used: number[] = [];
-      for (let r = 0; r < (p.grad ? rows : 0); r++) {
-        for (let c = 0; c < cols; c++) {
-          if (g[r * cols + c] !== 0) {
-            used.push(r);
-            break;
-          }
-        }
-      }
-      const local = new Float32Array(used.length * cols);
-      used.forEach((r, k) => local.set(g.subarray(r * cols, (r + 1) * cols), k * cols));
-      const reduced = await pg.allReduceRows(Int32Array.from(used), local, cols, "mean");
-      const full = new Float32Array(rows * cols);
-      reduced.indices.forEach((r, k) => full.set(reduced.rows.subarray(k * cols, (k + 1) * cols), r * cols));
-      results.set(p, full);
-    }
+    const present = trainable.map((p) => p.grad !== null);
+    // One flat message: a presence flag per parameter, then every dense gradient (zeros where absent).
+    const sizes = dense.map((p) => sizeOf(p.shape));
+    const flat = new Float32Array(trainable.length + sizes.reduce((a, b) => a + b, 0));
+    present.forEach((has, i) => (flat[i] = has ? 1 : 0));
+    let at = trainable.length;
+    const offsets = dense.map((p, k) => {
+      if (p.grad) flat.set(p.grad.dataSync() as Float32Array, at);
+      at += sizes[k]!;
+      return at - sizes[k]!;
+    });
+    // The used embedding rows are found and cut out on the backend, and the averaged ones scattered back
+    // there: scanning and rebuilding the whole table in JS cost as much as a fifth of a BERT-Tiny step.
+    const local = sparse.map((p) => (p.grad ? usedRows(p.grad) : { used: new Int32Array(0), local: new Float32Array(0) }));
+    // Issued together, run in this order on every rank (the group serialises its collectives).
+    const [, ...reduced] = await Promise.all([
+      pg.allReduce(flat, "mean"),
+      ...sparse.map((p, k) => pg.allReduceRows(local[k]!.used, local[k]!.local, p.shape[1]!, "mean")),
+    ]);
+    const averaged = new Map<Parameter, tf.Tensor>();
+    // subarray: the backend copies (wasm) or keeps the view until the gradients are zeroed together (cpu).
+    dense.forEach((p, k) => averaged.set(p, tf.tensor(flat.subarray(offsets[k]!, offsets[k]! + sizes[k]!), p.shape, "float32")));
+    sparse.forEach((p, k) => averaged.set(p, scatterRows(reduced[k]!.indices, reduced[k]!.rows, p.shape as [number, number])));
     trainable.forEach((p, i) => {
       p.zeroGrad();
-      if (presence[i]! > 0) p.accumulateGrad(tf.tensor(results.get(p)!, p.shape, "float32"));
+      // A flag > 0 means some process had a gradient: averaged with zeros for those that lacked one.
+      if (flat[i]! > 0) p.accumulateGrad(averaged.get(p)!);
+      else averaged.get(p)!.dispose();
     });
     this.gradientsSynchronized = true;
   }
@@ -407,3 +408,27 @@ function sizeOf(shape: number[]): number {
 
 /** The type `prepare` returns for an argument of type T. */
 export type Prepared<T> = T extends DataLoader<infer R, infer B> ? PreparedDataLoader<R, B> : T;
+
+/** The rows of a 2-D gradient holding any non-zero value (NaN and Inf count), and those rows packed. */
+function usedRows(grad: tf.Tensor): { used: Int32Array; local: Float32Array } {
+  // A sum of absolute values is 0 exactly when every value is ±0, and NaN when any is NaN.
+  const weights = tf.tidy(() => tf.sum(tf.abs(grad), 1));
+  const w = weights.dataSync() as Float32Array;
+  weights.dispose();
+  let count = 0;
+  for (let r = 0; r < w.length; r++) if (w[r] !== 0) count++;
+  const used = new Int32Array(count);
+  for (let r = 0, k = 0; r < w.length; r++) if (w[r] !== 0) used[k++] = r;
+  if (count === 0) return { used, local: new Float32Array(0) };
+  const rows = tf.tidy(() => tf.gather(grad, tf.tensor1d(used, "int32")));
+  // slice: dataSync may hand out the backend's own buffer.
+  const local = (rows.dataSync() as Float32Array).slice();
+  rows.dispose();
+  return { used, local };
+}
+
+/** A zero table of `shape` with `rows` at `indices` (distinct), built on the backend. */
+function scatterRows(indices: Int32Array, rows: Float32Array, shape: [number, number]): tf.Tensor {
+  if (indices.length === 0) return tf.zeros(shape, "float32");
+  return tf.tidy(() => tf.scatterND(tf.tensor2d(indices, [indices.length, 1], "int32"), tf.tensor2d(rows, [indices.length, shape[1]], "float32"), shape));
+}
