@@ -36,7 +36,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     notice:
       "Preset tiny: BERT-Tiny's shape (2 layers, hidden 128, 2 heads, intermediate 512) with bert-base-uncased's " +
       "vocabulary and tokenizer, initialised from the seed — NOT pretrained, so every machine runs the same " +
-      `experiment offline. Expect about the majority-class score (accuracy ${MRPC_MAJORITY_CLASS.accuracy}, ` +
+      `experiment offline. On MRPC, expect about the majority-class score (accuracy ${MRPC_MAJORITY_CLASS.accuracy}, ` +
       `F1 ${MRPC_MAJORITY_CLASS.f1}), not the course's ~0.86 accuracy. For that, --preset course (bert-base-uncased, pretrained).`,
   },
   "tiny-pretrained": {
