@@ -108,7 +108,9 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
     // Every process's predictions, minus the duplicates that pad the last round of batches.
     const gathered = await accelerator.gatherForMetrics({ predictions, references: batch.labels! });
     metric.addBatch(gathered);
-    disposeBatch({ ...batch, predictions, ...prefixed(gathered) });
+    predictions.dispose();
+    disposeBatch(gathered);
+    disposeBatch(batch);
   }
   const evalExamples = metric.size;
   const metrics = metric.compute();
@@ -151,10 +153,6 @@ class Tally {
   seconds(): number {
     return (performance.now() - this.started) / 1000;
   }
-}
-
-function prefixed(gathered: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(gathered).map(([k, v]) => [`gathered_${k}`, v]));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,7 +3,9 @@
 // under the launcher. Baselines are the same worker run as one process (no WORLD_SIZE).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
+import { run as runChapter07 } from "../../chapters/07-accelerate";
 import { expectClose, RTOL } from "../helpers/close";
 import { f32, FIXTURES, readRank, ROOT, runRanks, tempDir, waitExit } from "./helpers";
 
@@ -107,5 +109,15 @@ describe("chapter 07 under the launcher", () => {
     expect(result.metrics.accuracy).toBeLessThanOrEqual(1);
     // accelerator.print: the metrics line appears once, unprefixed (rank 1's output would carry a prefix).
     expect(e.stdout.match(/accuracy: /g)).toHaveLength(1);
+  });
+});
+
+describe("chapter 07 on one process", () => {
+  it("run(): 459 batches per epoch (x 3 = 1377 steps), evaluates all 408 examples, and leaves no tensor behind", async () => {
+    const before = tf.memory().numTensors;
+    const result = await runChapter07({ maxSteps: 2, quiet: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result).toMatchObject({ numProcesses: 1, trainBatchesPerProcess: TRAIN_BATCHES, stepsRun: 2, evalExamples: 408, lr: 3e-5 });
+    expect(Number.isFinite(result.lastLoss)).toBe(true);
   });
 });
