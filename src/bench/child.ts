@@ -38,12 +38,10 @@ export function runJsonChild<T>(command: string, args: string[], options: { time
           // fall through: report what the child printed
         }
       }
-      const tail = stderr
-        .split("\n")
-        .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l))
-        .filter((l) => l.trim() !== "")
-        .slice(-6)
-        .join(" | ");
+      // The error line, not the stack under it (wasm's abort prints a megabyte-long source line first).
+      const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "" && l.length < 400);
+      const errorLine = lines.filter((l) => /error|abort|out of memory|timed out/i.test(l) && !l.startsWith("at ")).pop();
+      const tail = errorLine ?? lines.slice(-3).join(" | ");
       resolve({ ok: false, error: `exit ${code ?? signal}: ${tail || last.slice(0, 300)}`, wallSeconds });
     });
   });

@@ -14,6 +14,7 @@ export interface Measured<T> {
   result?: T;
   error?: string;
   skipped?: string;
+  note?: string;
 }
 
 export interface ShapeReport {
@@ -116,7 +117,7 @@ export function formatReport(r: BenchReport): string {
     const label = SHAPES[s.shape].label;
     for (const [backend, meas] of Object.entries(s.kit)) {
       const res = meas.result;
-      const note = meas.skipped ?? (meas.ok ? (res && res.tensorsAfterFirstStep !== res.tensorsAfterLastStep ? `LEAK ${res.tensorsAfterFirstStep}->${res.tensorsAfterLastStep} tensors` : "") : `FAILED ${meas.error ?? ""}`.slice(0, 140));
+      const note = meas.skipped ?? (meas.ok ? meas.note ?? (res && res.tensorsAfterFirstStep !== res.tensorsAfterLastStep ? `LEAK ${res.tensorsAfterFirstStep}->${res.tensorsAfterLastStep} tensors` : "") : `FAILED ${meas.note ? `(${meas.note}) ` : ""}${meas.error ?? ""}`.slice(0, 160));
       rows.push([label, `kit ${backend}`, ms(res?.forwardMs), ms(res?.stepMs), res ? `${Math.round(res.peakRssMiB)} MiB` : "-", String(meas.loadAverage), note]);
     }
     for (const [threads, meas] of Object.entries(s.pytorch)) {
