@@ -7,6 +7,7 @@
 // meaning of an omitted eps depend on another flag.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
+import { assignAndDispose, consume, updateMoments } from "./consume";
 import { Optimizer, type AdamParamState, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface LegacyAdamWOptions {
@@ -35,17 +36,20 @@ export class LegacyAdamW extends Optimizer {
       const biasCorrection2 = 1.0 - beta2 ** state.step;
       stepSize = (stepSize * Math.sqrt(biasCorrection2)) / biasCorrection1;
     }
+    // Intermediates freed as soon as read (see consume.ts and adamw.ts).
     tf.tidy(() => {
       const s = (x: number): tf.Scalar => tf.scalar(x, "float32");
       const g = grad.dtype === "float32" ? grad : tf.cast(grad, "float32");
-      const expAvg = tf.add(tf.mul(state.expAvg, s(beta1)), tf.mul(s(1.0 - beta1), g));
-      const expAvgSq = tf.add(tf.mul(state.expAvgSq, s(beta2)), tf.mul(tf.mul(s(1.0 - beta2), g), g));
-      const denom = tf.add(tf.sqrt(expAvgSq), s(eps));
-      let updated = tf.add(p.variable, tf.div(tf.mul(s(-stepSize), expAvg), denom));
-      if (weightDecay > 0.0) updated = tf.add(updated, tf.mul(s(-lr * weightDecay), updated));
-      state.expAvg.assign(expAvg);
-      state.expAvgSq.assign(expAvgSq);
-      p.variable.assign(updated);
+      updateMoments(state.expAvg, state.expAvgSq, g, beta1, beta2, s);
+      const root = tf.sqrt(state.expAvgSq);
+      const denom = consume(tf.add(root, s(eps)), root);
+      const numerator = tf.mul(s(-stepSize), state.expAvg);
+      const delta = consume(tf.div(numerator, denom), numerator, denom);
+      assignAndDispose(p.variable, consume(tf.add(p.variable, delta), delta));
+      if (weightDecay > 0.0) {
+        const decay = tf.mul(s(-lr * weightDecay), p.variable);
+        assignAndDispose(p.variable, consume(tf.add(p.variable, decay), decay));
+      }
     });
   }
 }

@@ -12,6 +12,7 @@
 // 360 values bit for bit. TF.js has no fused multiply-add, so we round once more, as every backend would.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
+import { assignAndDispose, consume, updateMoments } from "./consume";
 import { Optimizer, type AdamParamState, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface AdamWOptions {
@@ -33,17 +34,19 @@ export class AdamW extends Optimizer {
     const biasCorrection2 = 1 - beta2 ** state.step;
     const stepSize = lr / biasCorrection1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    // The outer tidy only frees the scalars (and everything, should an op throw); the parameter-sized
+    // intermediates are freed as soon as read (see consume.ts), so at most three are alive at once.
     tf.tidy(() => {
       const s = (x: number): tf.Scalar => tf.scalar(x, "float32");
       const g = grad.dtype === "float32" ? grad : tf.cast(grad, "float32");
-      const decayed = tf.mul(p.variable, s(1 - lr * weightDecay));
-      const expAvg = tf.add(tf.mul(state.expAvg, s(beta1)), tf.mul(s(1 - beta1), g));
-      const expAvgSq = tf.add(tf.mul(state.expAvgSq, s(beta2)), tf.mul(tf.mul(s(1 - beta2), g), g));
-      const denom = tf.add(tf.div(tf.sqrt(expAvgSq), s(biasCorrection2Sqrt)), s(eps));
-      const updated = tf.add(decayed, tf.div(tf.mul(s(-stepSize), expAvg), denom));
-      state.expAvg.assign(expAvg);
-      state.expAvgSq.assign(expAvgSq);
-      p.variable.assign(updated);
+      assignAndDispose(p.variable, tf.mul(p.variable, s(1 - lr * weightDecay)));
+      updateMoments(state.expAvg, state.expAvgSq, g, beta1, beta2, s);
+      const root = tf.sqrt(state.expAvgSq);
+      const scaledRoot = consume(tf.div(root, s(biasCorrection2Sqrt)), root);
+      const denom = consume(tf.add(scaledRoot, s(eps)), scaledRoot);
+      const numerator = tf.mul(s(-stepSize), state.expAvg);
+      const delta = consume(tf.div(numerator, denom), numerator, denom);
+      assignAndDispose(p.variable, consume(tf.add(p.variable, delta), delta));
     });
   }
 }
