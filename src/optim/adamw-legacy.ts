@@ -8,13 +8,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
 import { assignAndDispose, consume, updateMoments } from "./consume";
-import { Optimizer, type AdamParamState, type OptimizerParams, type ParamGroup } from "./optimizer";
+import { Optimizer, type AdamParamState, type MomentsPlacement, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface LegacyAdamWOptions {
   lr?: number;
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** Where the moments live between steps (default "auto": on the host for big models on wasm). */
+  momentsPlacement?: MomentsPlacement;
   /** Bias correction in the step size (transformers' `correct_bias`, default true; false for "BERT-style"). */
   correctBias?: boolean;
 }
@@ -22,9 +24,9 @@ export interface LegacyAdamWOptions {
 export class LegacyAdamW extends Optimizer {
   constructor(
     params: OptimizerParams,
-    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-6, weightDecay = 0.0, correctBias = true }: LegacyAdamWOptions = {},
+    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-6, weightDecay = 0.0, correctBias = true, momentsPlacement = "auto" }: LegacyAdamWOptions = {},
   ) {
-    super("adamw_legacy", params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, correctBias });
+    super("adamw_legacy", params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, correctBias }, momentsPlacement);
   }
 
   protected updateParameter(p: Parameter, grad: tf.Tensor, state: AdamParamState, group: ParamGroup): void {

@@ -13,18 +13,23 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
 import { assignAndDispose, consume, updateMoments } from "./consume";
-import { Optimizer, type AdamParamState, type OptimizerParams, type ParamGroup } from "./optimizer";
+import { Optimizer, type AdamParamState, type MomentsPlacement, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface AdamWOptions {
   lr?: number;
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** Where the moments live between steps (default "auto": on the host for big models on wasm). */
+  momentsPlacement?: MomentsPlacement;
 }
 
 export class AdamW extends Optimizer {
-  constructor(params: OptimizerParams, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01 }: AdamWOptions = {}) {
-    super("adamw_torch", params, { lr, betas: [betas[0], betas[1]], eps, weightDecay });
+  constructor(
+    params: OptimizerParams,
+    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01, momentsPlacement = "auto" }: AdamWOptions = {},
+  ) {
+    super("adamw_torch", params, { lr, betas: [betas[0], betas[1]], eps, weightDecay }, momentsPlacement);
   }
 
   protected updateParameter(p: Parameter, grad: tf.Tensor, state: AdamParamState, group: ParamGroup): void {

@@ -2,7 +2,7 @@
 // a scheduler rewrites, per-parameter state (step count and the two moments), zeroGrad, and a state dict
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
-import type { Parameter } from "../nn/parameter";
+import { Parameter } from "../nn/parameter";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -33,11 +33,32 @@ export interface ParamGroupSpec extends Partial<AdamHyperParams> {
   correctBias?: boolean;
 }
 
-/** Per-parameter state: tensors live in non-trainable variables so each step assigns in place. */
+/** Per-parameter state as updateParameter sees it: non-trainable variables, so each step assigns in place. */
 export interface AdamParamState {
   step: number;
   expAvg: tf.Variable;
   expAvgSq: tf.Variable;
+}
+
+/**
+ * Where the moments live between steps. "backend": tensors on the TF.js backend. "host": Float32Arrays in JS
+ * memory, uploaded for the parameter's update and read back after it. "auto" (default): "host" on wasm when
+ * the moments would take at least MOMENTS_ON_HOST_BYTES, else "backend".
+ *
+ * Why: wasm's heap is capped at 4 GiB and the moments (2x the weights) are dead weight during the forward and
+ * backward. BERT-Base's 836 MiB of moments on the heap make its SECOND step's backward run out of memory;
+ * kept on the host they cost one copy in and one out per step (measured in bench/NOTES.md).
+ */
+export type MomentsPlacement = "auto" | "backend" | "host";
+
+/** 512 MiB of moments (~67 M parameters): 1/8 of wasm's heap cap; BERT-Base (110 M) is above, Small (28 M) below. */
+export const MOMENTS_ON_HOST_BYTES = 512 * 2 ** 20;
+
+/** Moments between steps: on the backend, or (placement "host") as host arrays. */
+interface StoredParamState {
+  step: number;
+  expAvg: tf.Variable | Float32Array;
+  expAvgSq: tf.Variable | Float32Array;
 }
 
 export interface OptimizerStateDict {
@@ -60,14 +81,21 @@ export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   /** The constructor's options after defaults, like torch's `optimizer.defaults`. */
   readonly defaults: AdamHyperParams & { correctBias?: boolean };
-  protected readonly state = new Map<Parameter, AdamParamState>();
+  private readonly state = new Map<Parameter, StoredParamState>();
   private disposed = false;
+  /** Resolved from "auto" at the first step (the backend is known only then). */
+  private momentsOnHost: boolean | undefined;
 
   protected constructor(
     readonly kind: string,
     params: OptimizerParams,
     defaults: AdamHyperParams & { correctBias?: boolean },
+    /** Where the moments live between steps; see MomentsPlacement. */
+    readonly momentsPlacement: MomentsPlacement = "auto",
   ) {
+    if (!["auto", "backend", "host"].includes(momentsPlacement)) {
+      throw new Error(`${kind}: momentsPlacement is "${String(momentsPlacement)}"; expected "auto", "backend" or "host".`);
+    }
     validateHyperParams(kind, defaults);
     this.defaults = defaults;
     const specs: ParamGroupSpec[] = isGroupSpecs(params) ? params : [{ params: params as Parameter[] }];
@@ -100,15 +128,86 @@ export abstract class Optimizer {
               `the gradient must match the parameter.`,
           );
         }
-        const state = this.stateOf(p);
-        state.step += 1;
-        this.updateParameter(p, p.grad, state, group);
+        const stored = this.stateOf(p);
+        stored.step += 1;
+        if (stored.expAvg instanceof Float32Array && stored.expAvgSq instanceof Float32Array) {
+          this.updateFromHost(p, p.grad, { step: stored.step, expAvg: stored.expAvg, expAvgSq: stored.expAvgSq }, group);
+        } else {
+          this.updateParameter(p, p.grad, stored as AdamParamState, group);
+        }
       }
     }
   }
 
   /** Update one parameter in place (variable.assign) and its moments; called inside no outer tidy. */
   protected abstract updateParameter(p: Parameter, grad: tf.Tensor, state: AdamParamState, group: ParamGroup): void;
+
+  /**
+   * The update with host-resident moments, in row chunks of at most Optimizer.hostChunkValues values: each
+   * chunk's slice of the weights, gradient and moments goes through updateParameter, the moments come back
+   * into the host arrays, the weights into the variable's own buffer on wasm (or a host copy uploaded once).
+   * So a 94 MiB embedding needs no 94 MiB block of wasm heap, which the backward leaves fragmented.
+   * Elementwise ops per element: chunking does not change a bit (test/optim/moments-placement.test.ts).
+   */
+  private updateFromHost(
+    p: Parameter,
+    grad: tf.Tensor,
+    stored: { step: number; expAvg: Float32Array; expAvgSq: Float32Array },
+    group: ParamGroup,
+  ): void {
+    const rows = p.shape.length === 0 ? 1 : p.shape[0]!;
+    const size = stored.expAvg.length;
+    const rowSize = rows === 0 ? 0 : size / rows;
+    if (p.shape.length === 0 || size <= Optimizer.hostChunkValues) {
+      const state = { step: stored.step, expAvg: toVariable(stored.expAvg, p.shape), expAvgSq: toVariable(stored.expAvgSq, p.shape) };
+      try {
+        this.updateParameter(p, grad, state, group);
+        stored.expAvg.set(state.expAvg.dataSync() as Float32Array);
+        stored.expAvgSq.set(state.expAvgSq.dataSync() as Float32Array);
+      } finally {
+        state.expAvg.dispose();
+        state.expAvgSq.dispose();
+      }
+      return;
+    }
+    const rowsPerChunk = Math.max(1, Math.floor(Optimizer.hostChunkValues / rowSize));
+    const writeInPlace = inPlaceWriter(p.variable);
+    const newWeights = writeInPlace ? null : new Float32Array(size);
+    for (let row = 0; row < rows; row += rowsPerChunk) {
+      const n = Math.min(rowsPerChunk, rows - row);
+      const [from, to] = [row * rowSize, (row + n) * rowSize];
+      const shape = [n, ...p.shape.slice(1)];
+      // Rows are read (sliced) before they are overwritten, so writing in place is safe.
+      const chunk = new Parameter(p.name, tf.tidy(() => tf.variable(sliceRows(p.variable, row, n), false, undefined, "float32")));
+      const chunkGrad = sliceRows(grad, row, n);
+      const state = {
+        step: stored.step,
+        expAvg: toVariable(stored.expAvg.subarray(from, to), shape),
+        expAvgSq: toVariable(stored.expAvgSq.subarray(from, to), shape),
+      };
+      try {
+        this.updateParameter(chunk, chunkGrad, state, group);
+        stored.expAvg.set(state.expAvg.dataSync() as Float32Array, from);
+        stored.expAvgSq.set(state.expAvgSq.dataSync() as Float32Array, from);
+        const values = chunk.variable.dataSync() as Float32Array;
+        if (writeInPlace) writeInPlace(from, values);
+        else newWeights!.set(values, from);
+      } finally {
+        chunk.variable.dispose();
+        chunkGrad.dispose();
+        state.expAvg.dispose();
+        state.expAvgSq.dispose();
+      }
+    }
+    if (newWeights) {
+      const t = tf.tensor(newWeights, p.shape, "float32");
+      p.variable.assign(t);
+      t.dispose();
+    }
+  }
+
+  /** Values per chunk of a host-moments update (4 MiB of float32); a static so tests can make chunks tiny. */
+  static hostChunkValues = 2 ** 20;
 
   /** Drop every gradient (torch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
@@ -120,15 +219,32 @@ export abstract class Optimizer {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
-  private stateOf(p: Parameter): AdamParamState {
+  private stateOf(p: Parameter): StoredParamState {
     let s = this.state.get(p);
     if (!s) {
+      const size = p.shape.reduce((a, b) => a * b, 1);
       // The variable shares the zeros' data; tidy drops the scratch handle.
-      const zeros = (): tf.Variable => tf.tidy(() => tf.variable(tf.zeros(p.shape, "float32"), false, undefined, "float32"));
+      const zeros = (): tf.Variable | Float32Array =>
+        this.resolveMomentsOnHost()
+          ? new Float32Array(size)
+          : tf.tidy(() => tf.variable(tf.zeros(p.shape, "float32"), false, undefined, "float32"));
       s = { step: 0, expAvg: zeros(), expAvgSq: zeros() };
       this.state.set(p, s);
     }
     return s;
+  }
+
+  /** True when the moments live on the host; "auto" is decided once, from the backend and the model's size. */
+  protected resolveMomentsOnHost(): boolean {
+    if (this.momentsOnHost === undefined) {
+      if (this.momentsPlacement === "auto") {
+        const values = this.allParams().reduce((n, p) => n + (p.requiresGrad ? p.shape.reduce((a, b) => a * b, 1) : 0), 0);
+        this.momentsOnHost = tf.getBackend() === "wasm" && 2 * 4 * values >= MOMENTS_ON_HOST_BYTES;
+      } else {
+        this.momentsOnHost = this.momentsPlacement === "host";
+      }
+    }
+    return this.momentsOnHost;
   }
 
   stateDict(): OptimizerStateDict {
@@ -138,7 +254,7 @@ export abstract class Optimizer {
     params.forEach((p, i) => {
       const s = this.state.get(p);
       if (!s) return;
-      state[i] = { step: s.step, expAvg: toHost(s.expAvg), expAvgSq: toHost(s.expAvgSq) };
+      state[i] = { step: s.step, expAvg: toHost(s.expAvg, p.shape), expAvgSq: toHost(s.expAvgSq, p.shape) };
     });
     let index = 0;
     const paramGroups = this.paramGroups.map((g) => {
@@ -190,13 +306,11 @@ export abstract class Optimizer {
       }
     }
     this.disposeState();
+    const onHost = this.resolveMomentsOnHost();
+    const restore = (t: HostTensorData): tf.Variable | Float32Array => (onHost ? Float32Array.from(t.data) : fromHost(t));
     for (const [key, entry] of Object.entries(dict.state)) {
       const p = params[Number(key)]!;
-      this.state.set(p, {
-        step: entry.step,
-        expAvg: fromHost(entry.expAvg),
-        expAvgSq: fromHost(entry.expAvgSq),
-      });
+      this.state.set(p, { step: entry.step, expAvg: restore(entry.expAvg), expAvgSq: restore(entry.expAvgSq) });
     }
     dict.paramGroups.forEach((g, gi) => {
       const group = this.paramGroups[gi]!;
@@ -217,8 +331,8 @@ export abstract class Optimizer {
 
   private disposeState(): void {
     for (const s of this.state.values()) {
-      s.expAvg.dispose();
-      s.expAvgSq.dispose();
+      if (!(s.expAvg instanceof Float32Array)) s.expAvg.dispose();
+      if (!(s.expAvgSq instanceof Float32Array)) s.expAvgSq.dispose();
     }
     this.state.clear();
   }
@@ -241,8 +355,38 @@ function validateHyperParams(where: string, h: AdamHyperParams): void {
   if (!(h.weightDecay >= 0)) throw new Error(`${where}: invalid weightDecay ${h.weightDecay}; expected weightDecay >= 0.`);
 }
 
-function toHost(v: tf.Tensor): HostTensorData {
-  return { dtype: "float32", shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+function toHost(v: tf.Tensor | Float32Array, shape: number[]): HostTensorData {
+  const data = v instanceof Float32Array ? v : (v.dataSync() as Float32Array);
+  return { dtype: "float32", shape: [...shape], data: Float32Array.from(data) };
+}
+
+/** Upload host moments for one update (one copy into the backend; the array is not kept by it). */
+function toVariable(data: Float32Array, shape: number[]): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), false, undefined, "float32"));
+}
+
+function sliceRows(t: tf.Tensor, row: number, n: number): tf.Tensor {
+  return tf.slice(t, [row, ...t.shape.slice(1).map(() => 0)], [n, ...t.shape.slice(1)]);
+}
+
+interface WasmBackendInternals {
+  refCount(dataId: object): number;
+  getMemoryOffset?(dataId: object): number;
+  wasm?: { HEAPF32?: Float32Array };
+}
+
+/**
+ * On wasm, a function writing float32 values into the variable's own heap buffer, when that buffer belongs to
+ * the variable alone (reference count 1: no tensor shares it, so no one sees it change); otherwise null.
+ * HEAPF32 is read at each call because the heap's views are replaced when it grows.
+ */
+function inPlaceWriter(v: tf.Variable): ((offset: number, values: Float32Array) => void) | null {
+  if (tf.getBackend() !== "wasm" || v.dtype !== "float32") return null;
+  const backend = tf.backend() as unknown as WasmBackendInternals;
+  if (typeof backend.getMemoryOffset !== "function" || backend.wasm?.HEAPF32 === undefined) return null;
+  if (backend.refCount(v.dataId) !== 1) return null;
+  const base = backend.getMemoryOffset(v.dataId) / 4;
+  return (offset, values) => backend.wasm!.HEAPF32!.set(values, base + offset);
 }
 
 function fromHost(t: HostTensorData): tf.Variable {
