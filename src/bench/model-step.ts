@@ -85,9 +85,8 @@ function traceMemory(stage: string): void {
   );
 }
 
-export async function measureModelStep(options: ModelStepOptions): Promise<ModelStepResult> {
-  const { shape, backend, steps, warmup } = options;
-  await useBackend(backend);
+/** The benchmark's model for a shape (seeded init, dropout of the workload, train mode) and its AdamW. */
+export function workloadModel(shape: ShapeName) {
   const s = SHAPES[shape];
   const config = new BertConfig({
     vocabSize: WORKLOAD.vocabSize,
@@ -103,6 +102,13 @@ export async function measureModelStep(options: ModelStepOptions): Promise<Model
   model.train();
   const params = model.parameters();
   const optimizer = new AdamW(params, { lr: WORKLOAD.lr });
+  return { model, params, optimizer };
+}
+
+export async function measureModelStep(options: ModelStepOptions): Promise<ModelStepResult> {
+  const { shape, backend, steps, warmup } = options;
+  await useBackend(backend);
+  const { model, params, optimizer } = workloadModel(shape);
   const batch = syntheticBatch(0);
 
   const trace = process.env.KIT_BENCH_TRACE ? (stage: string): void => traceMemory(stage) : (): void => {};

@@ -4,11 +4,9 @@
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../backend/device";
-import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
 import { backward, noGrad } from "../nn/autograd";
-import { AdamW } from "../optim/adamw";
-import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
-import { syntheticBatch } from "./model-step";
+import { isShapeName, type ShapeName } from "./shapes";
+import { syntheticBatch, workloadModel } from "./model-step";
 
 export interface KernelShare {
   name: string;
@@ -24,19 +22,7 @@ export interface StepProfile {
 
 export async function profileStep(shape: ShapeName, backend: string, forwardOnly = false): Promise<StepProfile> {
   await useBackend(backend);
-  const s = SHAPES[shape];
-  const config = new BertConfig({
-    vocabSize: WORKLOAD.vocabSize,
-    hiddenSize: s.hiddenSize,
-    numHiddenLayers: s.numHiddenLayers,
-    numAttentionHeads: s.numAttentionHeads,
-    intermediateSize: s.intermediateSize,
-    numLabels: 2,
-  });
-  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
-  model.train();
-  const params = model.parameters();
-  const optimizer = new AdamW(params, { lr: WORKLOAD.lr });
+  const { model, params, optimizer } = workloadModel(shape);
   const batch = syntheticBatch(0);
   const fn = forwardOnly
     ? (): void => void noGrad(() => model.forward(batch).loss!.dataSync())
