@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/backend";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
-import type { BertBatch } from "../../src/models/bert";
 import { backward, noGrad } from "../../src/nn";
 import { RTOL, expectClose, expectSumClose, type Nested } from "../helpers/close";
 import { TINY_CHECKPOINT, readReference } from "../helpers/shared";
+import { referenceBatch } from "../helpers/reference-batch";
 
 type GradStat = { sum: number; abs_sum: number; first: number[] };
 type Reference = {
@@ -35,15 +35,6 @@ const SOURCES = [
   { label: "pytorch_model.bin", dir: binOnly, file: "pytorch_model.bin" },
 ];
 
-function referenceBatch(): BertBatch {
-  const b = ref.batch;
-  return {
-    input_ids: tf.tensor2d(b.input_ids, undefined, "int32"),
-    attention_mask: tf.tensor2d(b.attention_mask, undefined, "int32"),
-    token_type_ids: tf.tensor2d(b.token_type_ids, undefined, "int32"),
-    labels: tf.tensor1d(b.labels, "int32"),
-  };
-}
 
 const quiet = { logger: () => {} };
 

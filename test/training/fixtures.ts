@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { readSafetensors } from "../../src/utils/safetensors";
 import { closeReport, type Nested } from "../helpers/close";
 import { TINY_CHECKPOINT, TINY_REF_DIR, readReference } from "../helpers/shared";
+import { referenceBatch } from "../helpers/reference-batch";
+
+export { referenceBatch };
 
 export type Stat = { sum: number; abs_sum: number; first: number[] };
 export type TrainStep = {
@@ -35,15 +38,6 @@ export type TinyReference = {
 
 export const tinyRef = readReference<TinyReference>("tiny-v128-h32/reference.json");
 
-export function referenceBatch(): BertBatch {
-  const b = tinyRef.batch;
-  return {
-    input_ids: tf.tensor2d(b.input_ids, undefined, "int32"),
-    attention_mask: tf.tensor2d(b.attention_mask, undefined, "int32"),
-    token_type_ids: tf.tensor2d(b.token_type_ids, undefined, "int32"),
-    labels: tf.tensor1d(b.labels, "int32"),
-  };
-}
 
 /** `name(k=v, k=(a, b), ...)` -> { name, kwargs } with Python literals as numbers / booleans / number pairs. */
 export function parsePythonCall(call: string): { name: string; args: string[]; kwargs: Record<string, number | boolean | string | number[]> } {
