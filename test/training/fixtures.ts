@@ -4,7 +4,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import { backward, noGrad } from "../../src/nn";
-import type { BertBatch } from "../../src/models/bert";
 import type { Parameter } from "../../src/nn/parameter";
 import { AdamW, LegacyAdamW, getScheduler, type LambdaLR, type Optimizer } from "../../src/optim";
 import { join } from "node:path";
