@@ -63,8 +63,6 @@ enum Kind {
   AllGather = 3,
   Barrier = 4,
   AllReduceRows = 5,
-  /** The second half of a sharded allReduce: a rank's reduced shard, sent to every other rank. */
-  AllReduceGather = 6,
 }
 const KIND_NAMES: Record<Kind, string> = {
   [Kind.AllReduce]: "allReduce",
@@ -72,7 +70,6 @@ const KIND_NAMES: Record<Kind, string> = {
   [Kind.AllGather]: "allGather",
   [Kind.Barrier]: "barrier",
   [Kind.AllReduceRows]: "allReduceRows",
-  [Kind.AllReduceGather]: "allReduce (all-gather of the reduced shards)",
 };
 
 const MAGIC = "kit-process-group/1";
@@ -424,12 +421,6 @@ class TcpProcessGroup implements ProcessGroup {
   allReduceMany(arrays: Float32Array[], op: ReduceOp = "sum"): Promise<Float32Array[]> {
     checkOp(op);
     const flat = concatF32(arrays);
-    if (this.fullMesh) {
-      return this.serial(() => this.runShardedAllReduce(flat, op)).then((result) => {
-        scatterInto(result, arrays);
-        return arrays;
-      });
-    }
     return this.exchange(Kind.AllReduce, f32Bytes(flat), (payloads) => {
       const parts = payloads.map(bytesAsF32);
       parts.forEach((p, r) => {
@@ -515,117 +506,10 @@ class TcpProcessGroup implements ProcessGroup {
   // ---- the one exchange every collective is made of -------------------------------------------------
 
   private exchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
-    return this.serial(() => this.runExchange(kind, payload, combine));
-  }
-
-  /** Collectives run one after the other, in call order, on every rank. */
-  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const run = () => this.runExchange(kind, payload, combine);
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-
-  /** Every rank holds a socket to every other (always so with 2 processes; with more, see initProcessGroup's mesh). */
-  private get fullMesh(): boolean {
-    return this.peers.every((p, r) => r === this.rank || p !== null);
-  }
-
-  /**
-   * allReduce as reduce-scatter + all-gather over direct sockets: the flat buffer is cut into worldSize
-   * contiguous shards and rank r reduces shard r, so the summing and the sending are shared instead of
-   * all falling on rank 0. Bitwise equal to the star: each element is still the rank-ordered float64 sum
-   * of the same float32 values, rounded once (reduceDense), computed once, and its bytes copied to all.
-   */
-  private runShardedAllReduce(flat: Float32Array, op: ReduceOp): Promise<Float32Array> {
-    const name = KIND_NAMES[Kind.AllReduce];
-    if (this.destroyed) return Promise.reject(new Error(`${name} after destroy(): this process left the group`));
-    if (this.broken) {
-      const b = this.broken;
-      return Promise.reject(new ProcessGroupError(`${b.message} (noticed before ${name} #${this.seq + 1})`, b.rank));
-    }
-    const seq = ++this.seq;
-    this.currentName = name;
-    this.setRef(true);
-    const n = this.worldSize;
-    const length = flat.length;
-    const bound = (r: number) => Math.floor((r * length) / n);
-    const lo = bound(this.rank);
-    const hi = bound(this.rank + 1);
-    const result = new Float32Array(length);
-    const header = new Uint8Array(4);
-    new DataView(header.buffer).setUint32(0, length, true);
-    const others = Array.from({ length: n }, (_, r) => r).filter((r) => r !== this.rank);
-    // Who we still wait for: first the ranks whose contribution to our shard is missing (the ones to blame
-    // on a timeout), then those whose reduced shard is.
-    const waitingShard = new Set(others);
-    const waitingResult = new Set(others);
-    return new Promise<Float32Array>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: ProcessGroupError | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.failCurrent = null;
-        this.setRef(false);
-        if (err) {
-          this.breakGroup(err);
-          reject(err);
-        } else resolve(result);
-      };
-      this.failCurrent = (err) => finish(err);
-      const isRoot = this.rank === 0;
-      // As in runExchange: the others wait a little longer, so that rank 0's Abort can name the culprit.
-      const grace = isRoot ? 0 : Math.min(2_000, Math.ceil(this.timeoutMs / 2));
-      const timer = setTimeout(() => {
-        const waiting = [...(waitingShard.size > 0 ? waitingShard : waitingResult)];
-        finish(
-          new ProcessGroupError(
-            `rank ${this.rank}: ${name} #${seq} timed out after ${this.timeoutMs} ms waiting for rank${waiting.length > 1 ? "s" : ""} ` +
-              `${waiting.join(", ")} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
-            waiting[0] ?? null,
-          ),
-        );
-      }, this.timeoutMs + grace);
-      const fail = (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null));
-
-      const contributions: Float32Array[] = new Array(n);
-      contributions[this.rank] = flat.subarray(lo, hi);
-      let reduced: () => void = () => undefined;
-      const ownShardReduced = new Promise<void>((res) => (reduced = res));
-      const reduceOwnShard = () => {
-        result.set(reduceDense(contributions, op, n), lo);
-        reduced();
-      };
-      const shardsIn = others.map(async (r) => {
-        const m = await this.recvFrom(r, Kind.AllReduce, seq);
-        const theirs = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).getUint32(0, true);
-        if (theirs !== length) {
-          throw new ProcessGroupError(
-            `allReduce: rank ${r} sent ${theirs} floats but rank ${this.rank} has ${length}; every rank must reduce tensors of the same shapes`,
-            r,
-          );
-        }
-        contributions[r] = bytesAsF32(m.payload.subarray(4));
-        waitingShard.delete(r);
-        if (waitingShard.size === 0) reduceOwnShard();
-        // The reduced shard of r, on the same socket, right behind: read it without waiting for our own
-        // reduction, so that an Abort or a departure is seen whatever phase we are in.
-        const g = await this.recvFrom(r, Kind.AllReduceGather, seq);
-        const want = bound(r + 1) - bound(r);
-        if (g.payload.byteLength !== want * 4) {
-          throw new ProcessGroupError(`allReduce: rank ${r} sent a reduced shard of ${g.payload.byteLength / 4} floats, expected ${want}`, r);
-        }
-        result.set(bytesAsF32(g.payload), bound(r));
-        waitingResult.delete(r);
-      });
-      const sends = others.map((r) =>
-        this.sendTo(r, this.peers[r]!, seq, Kind.AllReduce, [header, f32Bytes(flat.subarray(bound(r), bound(r + 1)))]).then(async () => {
-          await ownShardReduced;
-          await this.sendTo(r, this.peers[r]!, seq, Kind.AllReduceGather, f32Bytes(result.subarray(lo, hi)));
-        }),
-      );
-      Promise.all([...shardsIn, ...sends]).then(() => finish(null), fail);
-    });
   }
 
   private runExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
@@ -698,7 +582,7 @@ class TcpProcessGroup implements ProcessGroup {
     });
   }
 
-  private async sendTo(r: number, socket: FramedSocket, seq: number, kind: Kind, payload: Uint8Array | Uint8Array[]): Promise<void> {
+  private async sendTo(r: number, socket: FramedSocket, seq: number, kind: Kind, payload: Uint8Array): Promise<void> {
     try {
       await socket.send(seq, Op.Data, this.rank, payload, kind);
     } catch {
@@ -707,8 +591,7 @@ class TcpProcessGroup implements ProcessGroup {
   }
 
   private async recvFrom(r: number, kind: Kind, seq: number): Promise<Message> {
-    // A direct socket to r if there is one (rank 0 always; the others in a mesh), else the one to rank 0.
-    const socket = (this.peers[r] ?? this.peers[0])!;
+    const socket = this.peers[this.rank === 0 ? r : 0]!;
     let m: Message;
     try {
       m = await socket.recv();

@@ -66,13 +66,10 @@ export class FramedSocket {
   }
 
   /** Send one message; resolves once the kernel has taken the bytes (so the caller may reuse its array). */
-  send(seq: number, op: Op, sender: number, payload: Uint8Array | Uint8Array[] = new Uint8Array(0), flags = 0): Promise<void> {
+  send(seq: number, op: Op, sender: number, payload: Uint8Array = new Uint8Array(0), flags = 0): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`cannot send: ${this.closed.detail}`));
-    // Several parts make one payload without first copying them together (a shard after its header).
-    const parts = Array.isArray(payload) ? payload : [payload];
-    const length = parts.reduce((n, p) => n + p.byteLength, 0);
     const head = Buffer.allocUnsafe(4 + HEADER_BYTES);
-    head.writeUInt32LE(HEADER_BYTES + length, 0);
+    head.writeUInt32LE(HEADER_BYTES + payload.byteLength, 0);
     head.writeUInt32LE(seq >>> 0, 4);
     head.writeUInt8(op, 8);
     head.writeUInt8(flags, 9);
@@ -81,11 +78,9 @@ export class FramedSocket {
       // cork/uncork makes header and payload one write without copying the payload into a new buffer.
       this.socket.cork();
       this.socket.write(head);
-      parts.forEach((p, k) => {
-        const last = k === parts.length - 1;
-        this.socket.write(Buffer.from(p.buffer, p.byteOffset, p.byteLength), last ? (err) => (err ? reject(err) : resolve()) : undefined);
-      });
-      if (parts.length === 0) this.socket.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+      this.socket.write(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), (err) =>
+        err ? reject(err) : resolve(),
+      );
       this.socket.uncork();
     });
   }

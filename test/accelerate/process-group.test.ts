@@ -2,7 +2,7 @@
 // the group fails when a rank dies or hangs.
 import { describe, expect, it } from "vitest";
 import { f32, readRank, runRanks } from "./helpers";
-import { rankInputs, rowInputs } from "./fixtures/inputs";
+import { rankInputs, rowInputs, SHARD_LENGTHS } from "./fixtures/inputs";
 import { initProcessGroup } from "../../src/accelerate/process-group";
 
 type Basic = {
@@ -79,6 +79,24 @@ describe.each([2, 3])("process group with %i processes", (n) => {
     for (let row = 0; row < 50; row++) {
       if (!union.includes(row)) expect([...dense.subarray(row * 4, row * 4 + 4)]).toEqual([0, 0, 0, 0]);
     }
+  });
+
+  it("allReduce is bitwise the rank-ordered float64 sum rounded once, at every length (odd, empty, below N)", async () => {
+    const { exits, outDir } = await runRanks("collectives-worker.ts", ["shards"], n);
+    exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
+    const res = Array.from({ length: n }, (_, r) => readRank<{ sum: string[]; mean: string[]; many: string[] }>(outDir, r)!);
+    const ranks = Array.from({ length: n }, (_, r) => r);
+    SHARD_LENGTHS.forEach((len, k) => {
+      const sum = expectedSum(ranks.map((r) => rankInputs(r, len, 200 + len)));
+      const mean = expectedSum(ranks.map((r) => rankInputs(r, len, 300 + len)), n);
+      for (const r of ranks) {
+        expect(f32(res[r]!.sum[k]!).length).toBe(len);
+        expect(bytesEqual(f32(res[r]!.sum[k]!), sum), `sum of ${len} floats, rank ${r}`).toBe(true);
+        expect(bytesEqual(f32(res[r]!.mean[k]!), mean), `mean of ${len} floats, rank ${r}`).toBe(true);
+      }
+    });
+    const many = [[1, 401], [6, 402], [0, 403], [9, 404]].map(([len, salt]) => expectedSum(ranks.map((r) => rankInputs(r, len!, salt)), n));
+    for (const r of ranks) res[r]!.many.forEach((m, k) => expect(bytesEqual(f32(m), many[k]!), `allReduceMany part ${k}, rank ${r}`).toBe(true));
   });
 
   it("a rank killed mid-collective: every other rank fails within 30 s naming it", async () => {
