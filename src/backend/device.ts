@@ -3,6 +3,7 @@
 // so they are imported dynamically and their absence is not an error unless KIT_BACKEND asks for them.
 import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
+import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -48,8 +49,16 @@ export class BackendUnavailableError extends Error {
   }
 }
 
+type WasmPackage = Parameters<typeof setWasmBackend>[0];
+
 const failures = new Map<BackendName, string>();
 let active: Device | null = null;
+let wasmThreads = 1;
+
+/** How many threads the wasm backend computes with (1 on the other backends' terms: not ours to size). */
+export function wasmThreadsCount(): number {
+  return wasmThreads;
+}
 
 function isBackendName(s: string): s is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(s);
@@ -66,8 +75,12 @@ async function activate(name: BackendName): Promise<string | null> {
       uncaughtException: process.listeners("uncaughtException"),
       unhandledRejection: process.listeners("unhandledRejection"),
     };
-    await import(PACKAGE[name]);
-    const ok = await tf.setBackend(TF_BACKEND[name]);
+    const pkg = (await import(PACKAGE[name])) as { default?: WasmPackage } & Partial<WasmPackage>;
+    const ok =
+      name === "wasm"
+        ? await setWasmBackend((pkg.default ?? pkg) as WasmPackage, wasmThreadsWanted())
+        : await tf.setBackend(TF_BACKEND[name]);
+    if (ok && name === "wasm") wasmThreads = ((pkg.default ?? pkg) as WasmPackage).getThreadsCount();
     await tf.ready();
     for (const listener of process.listeners("uncaughtException")) {
       if (!before.uncaughtException.includes(listener)) process.removeListener("uncaughtException", listener);
@@ -125,7 +138,8 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
   }
   if (!options.quiet) {
     const how = forced ? "forced by KIT_BACKEND" : "fastest installed; set KIT_BACKEND to change";
-    console.log(`Using TF.js backend: ${device.name} (${how})`);
+    const threads = device.name === "wasm" ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
+    console.log(`Using TF.js backend: ${device.name} (${how}${threads})`);
   }
   return device;
 }
