@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import os from "node:os";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_MASTER_PORT, LAUNCHER_PID_ENV } from "./env";
@@ -165,12 +166,16 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
   const onExit = () => children.forEach((c, i) => !exited[i] && signalGroup(c, "SIGKILL"));
   process.on("exit", onExit);
 
+  // One wasm thread pool per process would put 2 × cores threads on the cores: each process gets its share
+  // of this machine's cores, unless the caller chose (KIT_WASM_THREADS in the environment or options.env).
+  const wasmThreads = options.env?.KIT_WASM_THREADS ?? process.env.KIT_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / localCount)));
   const done = Array.from({ length: localCount }, (_, localRank) => {
     const rank = machineRank * localCount + localRank;
     const child = spawn(process.execPath, [...nodeArgsFor(script), ...(options.args ?? [])], {
       env: {
         ...process.env,
         ...options.env,
+        KIT_WASM_THREADS: wasmThreads,
         RANK: String(rank),
         LOCAL_RANK: String(localRank),
         WORLD_SIZE: String(numProcesses),

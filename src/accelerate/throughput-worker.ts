@@ -2,7 +2,7 @@
 // KIT_THROUGHPUT_OPTIONS. Rank 0 writes the timings to options.outFile.
 import { renameSync, writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../backend/device";
+import { useBackend, wasmThreadsCount } from "../backend/device";
 import type { BertBatch } from "../models/bert";
 import { BertConfig } from "../models/bert/config";
 import { fromConfig } from "../models/bert/pretrained";
@@ -85,6 +85,7 @@ const seconds = (performance.now() - started) / 1000;
 if (accelerator.isMainProcess) {
   const run: ThroughputRun = {
     numProcesses: accelerator.numProcesses,
+    wasmThreads: o.backend === "wasm" ? wasmThreadsCount() : 1,
     examplesPerSecond: (o.steps * o.batchSize * accelerator.numProcesses) / seconds,
     stepMs: (seconds * 1000) / o.steps,
     backwardMs: median(times.backward),

@@ -40,6 +40,11 @@ export interface AccelerateThroughputOptions {
   seqLength?: number;
   /** TF.js backend of every rank (default "wasm"). */
   backend?: string;
+  /**
+   * wasm threads per process (KIT_WASM_THREADS); default: the launcher's share of the cores (all of them
+   * for 1 process, one each for 2 on 2 cores).
+   */
+  wasmThreads?: number;
   /** Exchange only the embedding rows a batch used (default true); false sends the whole tables. */
   sparseEmbeddingGradients?: boolean;
   /** Where the ranks' output goes (default: kept and shown only if a run fails). */
@@ -49,6 +54,8 @@ export interface AccelerateThroughputOptions {
 /** Medians over the timed steps, measured on rank 0. */
 export interface ThroughputRun {
   numProcesses: number;
+  /** Threads each process's wasm backend computed with (1 on other backends). */
+  wasmThreads: number;
   examplesPerSecond: number;
   /** Wall time of the timed steps divided by their number. */
   stepMs: number;
@@ -135,7 +142,10 @@ export async function measureAccelerateThroughput(options: AccelerateThroughputO
       const result = await launchProcesses({
         script: new URL("./throughput-worker.ts", import.meta.url).pathname,
         numProcesses,
-        env: { KIT_THROUGHPUT_OPTIONS: JSON.stringify({ ...base, outFile } satisfies ThroughputWorkerOptions) },
+        env: {
+          KIT_THROUGHPUT_OPTIONS: JSON.stringify({ ...base, outFile } satisfies ThroughputWorkerOptions),
+          ...(options.wasmThreads !== undefined ? { KIT_WASM_THREADS: String(options.wasmThreads) } : {}),
+        },
         stdout: sink,
         stderr: sink,
       });
@@ -173,7 +183,7 @@ export function formatThroughput(r: AccelerateThroughputResult): string {
   const head = `${r.shape.name} (L${r.shape.numHiddenLayers}/H${r.shape.hiddenSize}), ${r.backend}, batch ${r.batchSize}x${r.seqLength} per process, ${r.steps} steps, ${r.sparseEmbeddingGradients ? "sparse" : "dense"} embedding exchange`;
   const rows = r.runs.map(
     (x) =>
-      `  ${x.numProcesses} process(es): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
+      `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
   );
   const load = `load average ${r.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${r.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after, ${r.cpus} cores`;
   return [head, ...rows, `  speed-up ${r.speedup.toFixed(2)}x (from CPU time: ${r.cpuSpeedup.toFixed(2)}x); ${load}`].join("\n");

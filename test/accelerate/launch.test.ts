@@ -2,6 +2,7 @@
 // orphan processes (also when the launcher itself is signalled or killed), and launch() from code.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURES, ROOT, isAlive, readRank, tempDir, waitExit } from "./helpers";
@@ -60,6 +61,24 @@ describe("launcher", () => {
     expect(e.code, e.stderr).toBe(0);
     expect(readRank(outDir, 0)).not.toBeNull();
     expect(readRank(outDir, 1)).not.toBeNull();
+  });
+
+  it("gives each process its share of the cores as wasm threads, unless KIT_WASM_THREADS is set", async () => {
+    const share = String(Math.max(1, Math.floor(availableParallelism() / 2)));
+    const env = { ...process.env };
+    delete env.KIT_WASM_THREADS;
+    for (const [given, expected] of [[undefined, share], ["3", "3"]] as const) {
+      const outDir = tempDir("launch-threads");
+      const extra: Record<string, string> = { OUT_DIR: outDir, ...(given ? { KIT_WASM_THREADS: given } : {}) };
+      const child = spawn(process.execPath, ["--import", "tsx", join(FIXTURES, "launcher-main.ts")], {
+        cwd: ROOT,
+        env: { ...env, LAUNCH_OPTIONS: JSON.stringify({ script: worker, args: ["basic"], numProcesses: 2 }), ...extra },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const e = await waitExit(child);
+      expect(e.code, e.stderr).toBe(0);
+      for (const r of [0, 1]) expect(readRank<{ wasmThreads?: string }>(outDir, r)?.wasmThreads).toBe(expected);
+    }
   });
 
   it("SIGTERM to the launcher stops every rank (no orphan) and exits 143", async () => {
