@@ -3,6 +3,7 @@
 // installed (interleaved in the same run: kit, torch 1 thread, torch 2 threads, shape after shape, so load
 // from other users of the machine hits both alike). Every model measurement runs in its own process so
 // that its peak RSS is its own. Also runnable directly: `npx tsx src/bench/index.ts [--json] ...`.
+import { availableParallelism } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BACKEND_NAMES } from "../backend/device";
@@ -45,7 +46,8 @@ with PyTorch side by side when python3-torch is installed (apt-get install pytho
   --warmup N                      untimed steps first (default 3)
   --quick                         tiny and mini, 5 steps, 1 warm-up, no data benches (a smoke run)
   --no-pytorch                    skip the PyTorch comparison
-  --threads 1,2                   PyTorch thread counts (default 1,2; the ratio uses the faster)
+  --threads 1,2                   thread counts of PyTorch and of the wasm backend (default 1,2; the ratio
+                                  compares the faster of each)
   --no-data                       skip the tokenization and DataLoader benches
   --loop-steps N                  steps of the real loops: chapter 05, chapter 07 on 1 and 2 processes
                                   (default 60; 0 skips them)
@@ -204,16 +206,22 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         s.kit[backend] = { loadAverage: loadAverage(), ok: false, skipped: "skipped (cpu ~20x slower than wasm); --backends cpu times it" };
         continue;
       }
-      log(o, `${shape} on ${backend}...`);
-      s.kit[backend] = await measure(() =>
-        runJsonChild<ModelStepResult>(
-          process.execPath,
-          ["--import", "tsx", MODEL_STEP, "--shape", shape, "--backend", backend, "--steps", String(o.steps), "--warmup", String(o.warmup)],
-          { timeoutMs: 60 * 60_000 },
-        ),
-      );
+      // wasm runs its threaded build with as many threads as asked (KIT_WASM_THREADS), timed like PyTorch
+      // with each of --threads; the other backends size their own pools.
+      for (const threads of backend === "wasm" ? o.threads : [null]) {
+        const key = threads === null ? backend : `${backend} ${threads} thr`;
+        log(o, `${shape} on ${key}...`);
+        s.kit[key] = await measure(() =>
+          runJsonChild<ModelStepResult>(
+            process.execPath,
+            ["--import", "tsx", MODEL_STEP, "--shape", shape, "--backend", backend, "--steps", String(o.steps), "--warmup", String(o.warmup)],
+            { timeoutMs: 60 * 60_000, env: threads === null ? process.env : { ...process.env, KIT_WASM_THREADS: String(threads) } },
+          ),
+        );
+      }
     }
-    const wasm = s.kit.wasm;
+    const wasmKeys = Object.keys(s.kit).filter((k) => k.startsWith("wasm"));
+    const wasm = wasmKeys.every((k) => !s.kit[k]!.ok && !s.kit[k]!.skipped) ? s.kit[wasmKeys[wasmKeys.length - 1]!] : undefined;
     if (shape === "base" && wasm && !wasm.ok && !wasm.skipped && backends.includes("cpu") && !(s.kit.cpu?.ok ?? false)) {
       // wasm's heap is capped at 4 GiB; Base fits since AdamW keeps big moments on the host (bench/NOTES.md).
       // Should it fail anyway, show that Base trains on cpu, one step (minutes).
@@ -250,14 +258,28 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
   if (o.dataParallel) {
     // The bare training step of the Mini shape through the Accelerator, on 1 then 2 processes (issue 5's target).
-    log(o, "data-parallel throughput, Mini shape, 1 and 2 processes...");
+    // One wasm thread per process on both sides: issue 5 compares processes, each on one core.
+    log(o, "data-parallel throughput, Mini shape, 1 and 2 processes of 1 thread...");
+    const steps = Math.max(o.steps, 10);
     report.dataParallel = await measure(async () => {
       try {
-        return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", steps: Math.max(o.steps, 10), warmup: o.warmup }) };
+        return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", steps, warmup: o.warmup, wasmThreads: 1 }) };
       } catch (e) {
         return { ok: false, error: (e as Error).message.split("\n")[0] };
       }
     });
+    // And the alternative on one machine: one process using every core through wasm threads.
+    const cores = availableParallelism();
+    if (cores > 1) {
+      log(o, `data-parallel alternative: 1 process of ${Math.min(4, cores)} wasm threads...`);
+      report.threadedProcess = await measure(async () => {
+        try {
+          return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", processCounts: [1], steps, warmup: o.warmup, wasmThreads: Math.min(4, cores) }) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message.split("\n")[0] };
+        }
+      });
+    }
   }
   report.loadAverageAtEnd = loadAverage();
   return report;
@@ -283,7 +305,8 @@ export async function benchCli(argv: string[]): Promise<number> {
   const failed = report.shapes.some((s) => [...Object.values(s.kit), ...Object.values(s.pytorch)].some((m) => !m.ok && !m.skipped && !m.note));
   const loopFailed =
     (report.loops !== undefined && [report.loops.trainingLoop, ...Object.values(report.loops.accelerate)].some((m) => !m.ok)) ||
-    report.dataParallel?.ok === false;
+    report.dataParallel?.ok === false ||
+    report.threadedProcess?.ok === false;
   return failed || loopFailed || report.tokenization?.ok === false || report.dataLoading?.ok === false ? 1 : 0;
 }
 

@@ -4,7 +4,7 @@
 // JSON line it prints. Run by hand: `npx tsx src/bench/model-step.ts --shape tiny --backend wasm`.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../backend/device";
+import { useBackend, wasmThreadsCount } from "../backend/device";
 import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
 import { backward, noGrad } from "../nn/autograd";
 import { AdamW } from "../optim/adamw";
@@ -16,6 +16,8 @@ import { median } from "./stats";
 export interface ModelStepResult {
   shape: ShapeName;
   backend: string;
+  /** Threads the wasm backend computed with (KIT_WASM_THREADS); absent on the other backends. */
+  threads?: number;
   parameters: number;
   forwardMs: number;
   stepMs: number;
@@ -152,6 +154,7 @@ export async function measureModelStep(options: ModelStepOptions): Promise<Model
   const result: ModelStepResult = {
     shape,
     backend,
+    ...(backend === "wasm" ? { threads: wasmThreadsCount() } : {}),
     parameters: params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
     forwardMs: median(fwd.samples),
     stepMs: median(st.samples),

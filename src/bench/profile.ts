@@ -38,10 +38,13 @@ export async function profileStep(shape: ShapeName, backend: string, forwardOnly
   const info = await tf.profile(fn);
   const agg = new Map<string, KernelShare>();
   for (const k of info.kernels) {
-    const a = agg.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
+    // The batched products (attention) and the 2-D ones (dense layers) take different paths on wasm.
+    const a0 = k.inputShapes[0];
+    const name = k.name === "BatchMatMul" && a0 ? `BatchMatMul ${a0.slice(0, -2).reduce((x, y) => x * y, 1) > 1 ? "batched" : "2-D"}` : k.name;
+    const a = agg.get(name) ?? { name, ms: 0, calls: 0 };
     a.ms += Number(k.kernelTimeMs);
     a.calls += 1;
-    agg.set(k.name, a);
+    agg.set(name, a);
   }
   const kernels = [...agg.values()].sort((a, b) => b.ms - a.ms);
   optimizer.dispose();

@@ -39,6 +39,8 @@ export interface BenchReport {
   loops?: { trainingLoop: Measured<LoopBench>; accelerate: Record<string, Measured<AccelerateBench>> };
   /** Issue 5's target: data-parallel training of the Mini shape, 2 processes versus 1 (examples/s). */
   dataParallel?: Measured<AccelerateThroughputResult>;
+  /** The same Mini loop on 1 process using every core as wasm threads: the other way to use the machine. */
+  threadedProcess?: Measured<AccelerateThroughputResult>;
   loadAverageAtEnd: number;
 }
 
@@ -65,7 +67,7 @@ export function computeRatios(s: ShapeReport): void {
     if (ours.length > 0) {
       const fastest = ours.reduce((a, b) => (b.stepMs < a.stepMs ? b : a));
       s.ratio = {
-        backend: fastest.backend,
+        backend: fastest.threads === undefined ? fastest.backend : `${fastest.backend} ${fastest.threads} thr`,
         kitStepMs: fastest.stepMs,
         pytorchStepMs: best.stepMs,
         pytorchThreads: best.threads,
@@ -144,7 +146,7 @@ export function formatReport(r: BenchReport): string {
   }
   if (ratioRows.length > 1) {
     out.push("");
-    out.push("Ratio = kit training step / the faster of PyTorch's 1- and 2-thread steps (lower is better).");
+    out.push("Ratio = the kit's fastest training step / the faster of PyTorch's 1- and 2-thread steps (lower is better).");
     out.push(table(ratioRows));
   }
   if (r.loops) {
@@ -175,6 +177,18 @@ export function formatReport(r: BenchReport): string {
     out.push("");
     const d = r.dataParallel;
     out.push(d.ok && d.result ? `${formatThroughput(d.result)}\n  target: >= 1.7x for Mini` : `Data-parallel throughput: failed: ${d.error}`);
+    const t = r.threadedProcess;
+    if (t) {
+      const run = t.result?.runs[0];
+      const twoProcesses = d.result?.runs[d.result.runs.length - 1]?.examplesPerSecond;
+      out.push(
+        t.ok && run
+          ? `  1 process x ${run.wasmThreads} threads: ${run.examplesPerSecond.toFixed(1)} examples/s (step ${run.stepMs.toFixed(0)} ms)` +
+              (twoProcesses ? `; 2 processes x 1 thread do ${(twoProcesses / run.examplesPerSecond).toFixed(2)}x that` : "") +
+              ` [load ${t.loadAverage}]`
+          : `  1 process with wasm threads: failed: ${t.error}`,
+      );
+    }
   }
   return out.join("\n");
 }
