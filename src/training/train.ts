@@ -33,6 +33,8 @@ export type TrainOptions = Partial<Hyperparameters> & {
   evaluate?: boolean;
   /** Called after each completed step (tests interrupt runs with it). */
   onStepEnd?: TrainingRunOptions["onStepEnd"];
+  /** Called once training is done and checkpointed, before evaluation (tests fail runs there). */
+  onTrainingDone?: () => void;
 };
 
 export type TrainResult = {
@@ -104,7 +106,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   });
   const trainStart = performance.now();
   try {
-    await trainingLoop(training, trainingRun, { quiet: options.quiet });
+    // A run resumed from its last step only has evaluation and saving left.
+    if (!trainingRun.finished) await trainingLoop(training, trainingRun, { quiet: options.quiet });
   } catch (err) {
     const reported = await trainingRun.failed(err);
     await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
@@ -117,16 +120,28 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   const evalStart = performance.now();
   let metrics: { accuracy: number; f1: number } = { accuracy: NaN, f1: NaN };
-  if (options.evaluate !== false) {
-    const evaluation = evaluationLoop(training.model, training.evalDataloader);
-    const { predictions, references } = evaluation;
-    metrics = evaluation.metrics;
-    record.evaluation = { split: "validation", metrics, predictions, references, confusion: confusionCounts(predictions, references) };
+  let evalSeconds = 0;
+  try {
+    options.onTrainingDone?.();
+    if (options.evaluate !== false) {
+      const evaluation = evaluationLoop(training.model, training.evalDataloader);
+      const { predictions, references } = evaluation;
+      metrics = evaluation.metrics;
+      record.evaluation = { split: "validation", metrics, predictions, references, confusion: confusionCounts(predictions, references) };
+    }
+    evalSeconds = (performance.now() - evalStart) / 1000;
+    await training.model.savePretrained(runDir);
+    training.tokenizer.savePretrained(runDir);
+  } catch (err) {
+    record.status = "failed";
+    record.error = err instanceof Error ? err.message : String(err);
+    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+    disposeTraining(training);
+    if (err instanceof Error) {
+      err.message += `\n(Training had finished: step ${trainingRun.step} is saved in ${join(runDir, `checkpoint-${trainingRun.step}`)}. Evaluate and save it with npx kit train --resume ${runDir})`;
+    }
+    throw err;
   }
-  const evalSeconds = (performance.now() - evalStart) / 1000;
-
-  await training.model.savePretrained(runDir);
-  training.tokenizer.savePretrained(runDir);
   record.status = "completed";
   const wallSeconds = (performance.now() - wallStart) / 1000;
   record.timing = { trainSeconds, evalSeconds, wallSeconds };

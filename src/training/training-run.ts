@@ -147,11 +147,13 @@ export class TrainingRun {
     this.generatorState = this.tracked.model.generator.getState();
     this.phase = "forward";
     this.onStepEnd?.(this.step, this);
-    if (this.saveSteps > 0 && this.step % this.saveSteps === 0 && !this.finished) await this.checkpoint();
+    // The last step is saved too: evaluation and saving the model come next, and a failure or a kill
+    // there must not cost the training (--resume then only evaluates and saves).
+    const saved = this.finished || (this.saveSteps > 0 && this.step % this.saveSteps === 0) ? await this.checkpoint() : null;
     // Let a pending SIGINT / SIGTERM handler run: the steps themselves never yield to the event loop.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.stopSignal !== null) {
-      const path = await this.checkpoint();
+      const path = saved ?? (await this.checkpoint());
       this.record.status = "interrupted";
       throw new TrainingInterruptedError(this.stopSignal, this.step, path, this.runDir);
     }

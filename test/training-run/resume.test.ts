@@ -110,6 +110,32 @@ describe("an interrupted run resumes bit for bit", () => {
     expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
   });
 
+  it("a failure after the last step (evaluation, saving) keeps the training: --resume only evaluates and saves", async () => {
+    const dir = join(root, "after-training");
+    let listed: string[] = [];
+    const err = await train({
+      ...common,
+      outputDir: dir,
+      onTrainingDone: () => {
+        listed = readdirSync(dir).filter((n) => n.startsWith("checkpoint"));
+        throw new Error("simulated kill during evaluation");
+      },
+    }).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/simulated kill during evaluation/);
+    expect(String(err)).toMatch(/Training had finished: step 12 is saved in .*checkpoint-12\. Evaluate and save it with npx kit train --resume /);
+    // Written before evaluation began: a SIGKILL there would have left it too.
+    expect(listed).toEqual(["checkpoint-12"]);
+    expect(existsSync(join(dir, "model.safetensors"))).toBe(false);
+
+    const resumed = await train({ resume: dir, quiet: true, evaluate: false });
+    expect(resumed.record.resumedAt).toEqual([12]);
+    // Not one step more: the losses and the weights are those of the uninterrupted 12-step run.
+    expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
+    expect(resumed.record.status).toBe("completed");
+    expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual([]);
+  });
+
   it("refuses to start a fresh run over an unfinished one, and to resume a folder without checkpoints", async () => {
     await expect(train({ resume: join(root, "nowhere"), quiet: true })).rejects.toThrow(/no such folder/);
     await expect(train({ resume: straight.runDir, quiet: true })).rejects.toThrow(/no checkpoint-<step> folder/);
