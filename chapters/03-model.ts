@@ -86,7 +86,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = parseChapterArgs(process.argv.slice(2), {
     usage: "tsx chapters/03-model.ts [--preset tiny|tiny-pretrained|course] [--seed N] [--backend NAME]",
     about: "Builds the classifier for the preset, passes one batch through it, prints the loss and the logits' shape.",
-    flags: ["preset", "seed", "backend"],
+    flags: ["preset", "seed", "backend", "threads"],
   });
   await run(args);
 }

@@ -75,7 +75,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = parseChapterArgs(process.argv.slice(2), {
     usage: "tsx chapters/04-optimizer-scheduler.ts [--optim adamw_legacy|adamw_torch] [--lr LR] [--epochs N]",
     about: "Creates AdamW and the linear schedule and prints the number of training steps (1377 for the course).",
-    flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend"],
+    flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend", "threads"],
   });
   await run(args);
 }

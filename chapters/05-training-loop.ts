@@ -128,7 +128,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = parseChapterArgs(process.argv.slice(2), {
     usage: "tsx chapters/05-training-loop.ts [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--epochs N] [--seed N]",
     about: "Trains the model with the course's loop (1377 steps by default) and prints the first and last losses. Saves nothing: `npm start` / `npx kit train` do.",
-    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "quiet"],
+    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "threads", "quiet"],
   });
   const result = await run(args);
   console.log(result);

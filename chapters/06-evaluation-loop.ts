@@ -61,7 +61,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = parseChapterArgs(process.argv.slice(2), {
     usage: "tsx chapters/06-evaluation-loop.ts [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--seed N]",
     about: "Trains (as chapter 05), then evaluates on the validation set and prints { accuracy, f1 }.",
-    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "quiet"],
+    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "threads", "quiet"],
   });
   await run(args);
 }

@@ -106,7 +106,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const args = parseChapterArgs(process.argv.slice(2), {
     usage: "npm run sst2 -- [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--seed N]",
     about: "The course's exercise: the same loop on GLUE SST-2 (25257 steps for 3 epochs; --max-steps N for a short run), then accuracy on validation.",
-    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "quiet"],
+    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "threads", "quiet"],
   });
   await run(args);
 }

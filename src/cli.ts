@@ -19,7 +19,7 @@ const TRAIN_HELP: CommandHelp = {
     "under runs/<id>/. Ctrl-C (or SIGTERM, or an error) writes a checkpoint of the last completed step; continue with --resume.\n" +
     "Presets: tiny (default; BERT-Tiny shape, initialised from the seed, not pretrained), tiny-pretrained\n" +
     "(google/bert_uncased_L-2_H-128_A-2 from the Hub), course (bert-base-uncased, as the course).",
-  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "quiet"],
+  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "threads", "quiet"],
 };
 
 const TUTORIAL_HELP: CommandHelp = {
@@ -31,7 +31,7 @@ const TUTORIAL_HELP: CommandHelp = {
 const EVALUATE_HELP: CommandHelp = {
   usage: "npx kit evaluate runs/<id> [--backend NAME]",
   about: "Loads the model and tokenizer saved in a run folder and evaluates them on GLUE MRPC's validation set.",
-  flags: ["backend", "quiet"],
+  flags: ["backend", "threads", "quiet"],
 };
 
 const MAIN_HELP = `Usage: npx kit <command> [options]
@@ -92,6 +92,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
 
 function setBackend(values: FlagValues): void {
   if (typeof values.backend === "string") process.env.KIT_BACKEND = values.backend;
+  if (typeof values.threads === "number") process.env.KIT_WASM_THREADS = String(values.threads);
 }
 
 /** Another engineer's command: import its module only when present, and call the named export. */

@@ -14,6 +14,7 @@ export function parseChapterArgs(argv: readonly string[], help: CommandHelp): Ch
     }
     if (positional.length > 0) throw new UsageError(`Unexpected argument "${positional[0]}". ${help.usage}`);
     if (typeof values.backend === "string") process.env.KIT_BACKEND = values.backend;
+    if (typeof values.threads === "number") process.env.KIT_WASM_THREADS = String(values.threads);
     return { ...stripUndefined(hyperparameterFlags(values)), quiet: values.quiet === true, flags: values };
   } catch (err) {
     if (err instanceof UsageError) {
