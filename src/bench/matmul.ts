@@ -1,8 +1,11 @@
 // GFLOP/s of the matMuls a BERT step runs, on the current backend: the evidence behind the layout choices
 // in src/nn/functional.ts (bench/NOTES.md). `npx tsx src/bench/matmul.ts [--backend wasm] [--hidden 128]`.
+// On wasm the attention products are timed twice: with the package's BatchMatMul, then with the kit's SIMD
+// kernel (src/nn/batch-matmul.ts) installed.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../backend/device";
+import { installWasmKernels } from "../nn/wasm-kernels";
 
 export interface MatMulTiming {
   label: string;
@@ -49,12 +52,42 @@ export function matmulTimings(hidden: number, heads: number, tokens = 520, batch
   return out;
 }
 
+/**
+ * The batched products of one attention layer's forward and backward (rank 4, as src/models/bert/attention.ts
+ * runs them, with src/nn/functional.ts's flag-free gradients).
+ */
+export function attentionMatmulTimings(hidden: number, heads: number, batch = 8, seq = 65): MatMulTiming[] {
+  const head = hidden / heads;
+  const q = tf.randomNormal([batch, heads, seq, head]);
+  const kT = tf.randomNormal([batch, heads, head, seq]);
+  const probs = tf.randomNormal([batch, heads, seq, seq]);
+  const v = tf.randomNormal([batch, heads, seq, head]);
+  const vT = tf.randomNormal([batch, heads, head, seq]);
+  const fa = 2 * batch * heads * seq * seq * head;
+  const s = `[${batch},${heads},${seq},${head}]`;
+  const out = [
+    time(`scores q${s} @ kT`, fa, () => tf.matMul(q, kT)),
+    time(`context probs @ v`, fa, () => tf.matMul(probs, v)),
+    time(`grad probs: dContext @ vT`, fa, () => tf.matMul(v, vT)),
+    time(`grad v: probsT @ dContext`, fa, () => tf.matMul(probs, v)),
+  ];
+  tf.dispose([q, kT, probs, v, vT]);
+  return out;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
   const arg = (f: string, d: string): string => (argv.includes(f) ? argv[argv.indexOf(f) + 1]! : d);
   await useBackend(arg("--backend", "wasm"));
   const hidden = Number(arg("--hidden", "128"));
-  for (const t of matmulTimings(hidden, Number(arg("--heads", String(hidden / 64))))) {
-    console.log(`${t.label.padEnd(48)} ${t.ms.toFixed(2).padStart(8)} ms ${t.gflops.toFixed(1).padStart(6)} GFLOP/s`);
+  const heads = Number(arg("--heads", String(hidden / 64)));
+  const show = (ts: MatMulTiming[], note = ""): void => {
+    for (const t of ts) console.log(`${(t.label + note).padEnd(56)} ${t.ms.toFixed(2).padStart(8)} ms ${t.gflops.toFixed(1).padStart(6)} GFLOP/s`);
+  };
+  show(matmulTimings(hidden, heads));
+  show(attentionMatmulTimings(hidden, heads));
+  if (tf.getBackend() === "wasm") {
+    installWasmKernels();
+    show(attentionMatmulTimings(hidden, heads), " (SIMD)");
   }
 }

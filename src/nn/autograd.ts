@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import type { Parameter } from "./parameter";
 import { liveParameters } from "./registry";
-import { shareIdentityOnWasm } from "./wasm-kernels";
+import { installWasmKernels } from "./wasm-kernels";
 
 /**
  * Compute lossFn() and the gradients of its value with respect to `params` (default: every live Module
@@ -13,7 +13,7 @@ import { shareIdentityOnWasm } from "./wasm-kernels";
  * number. Parameters the loss does not depend on keep their grad unchanged.
  */
 export function backward(lossFn: () => tf.Scalar, params?: Parameter[]): number {
-  shareIdentityOnWasm();
+  installWasmKernels();
   const trainable = (params ?? liveParameters()).filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error("backward: no parameter requires a gradient");
   const byVariable = new Map(trainable.map((p) => [p.variable.name, p]));
@@ -37,5 +37,6 @@ export function backward(lossFn: () => tf.Scalar, params?: Parameter[]): number 
  * `backward`, TF.js records no gradient tape, so nothing else is needed.
  */
 export function noGrad<T>(fn: () => T): T {
+  installWasmKernels();
   return tf.tidy(fn as () => tf.TensorContainer) as T;
 }

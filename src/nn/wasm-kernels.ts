@@ -4,6 +4,7 @@
 // third of a training step's memory and ~200 copy kernels a step. Tensors are immutable and the wasm
 // backend reference-counts buffers (its Reshape shares them the same way), so sharing is safe.
 import * as tf from "@tensorflow/tfjs-core";
+import { batchMatMulKernel } from "./batch-matmul";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
@@ -26,4 +27,37 @@ export function shareIdentityOnWasm(): void {
   if (current === undefined || current.kernelFunc === sharedIdentity) return;
   tf.unregisterKernel("Identity", "wasm");
   tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: sharedIdentity });
+}
+
+// Our BatchMatMul kernel functions, to recognise an installed one (each wraps the kernel it replaced).
+const ours = new WeakSet<KernelFunc>();
+let packageBatchMatMul: tf.KernelConfig | undefined;
+
+/** The package's own BatchMatMul kernel that fastBatchMatMulOnWasm() replaced (tests and benches compare). */
+export function replacedBatchMatMul(): tf.KernelConfig | undefined {
+  return packageBatchMatMul;
+}
+
+/**
+ * Route wasm's batched matMuls (batch > 1, no transpose flag, float32) to the SIMD kernel of
+ * src/nn/batch-matmul.ts; every other product still goes to the package's kernel, saved here. Idempotent.
+ */
+export function fastBatchMatMulOnWasm(): void {
+  const current = tf.getKernel("BatchMatMul", "wasm");
+  if (current === undefined || ours.has(current.kernelFunc)) return;
+  const kernelFunc = batchMatMulKernel(current.kernelFunc);
+  ours.add(kernelFunc);
+  packageBatchMatMul = current;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  // The package's setupFunc binds its C function; kept so a re-initialised backend still has it to delegate to.
+  tf.registerKernel({ ...current, kernelFunc });
+}
+
+/**
+ * Every wasm kernel override of the kit. Call it once the wasm backend is active (src/backend/device.ts
+ * after tf.setBackend("wasm")); backward() calls it too. Does nothing when the wasm package is not loaded.
+ */
+export function installWasmKernels(): void {
+  shareIdentityOnWasm();
+  fastBatchMatMulOnWasm();
 }

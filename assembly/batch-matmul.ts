@@ -1,0 +1,182 @@
+// C[b] = A[b] @ B[b] for float32 row-major matrices that live in the TF.js wasm backend's heap: this module
+// imports the backend's own WebAssembly.Memory and is handed byte offsets, so nothing is copied.
+// Compiled by src/nn/wasm-simd/build.ts (`npm run build:kernels`); AssemblyScript, no runtime, no data.
+//
+// Summation order is the one of tfjs-backend-wasm 4.22's own batched loop (batch_mat_mul_impl.cc): k runs in
+// blocks of 48; within a block a partial sum starts at 0 and adds a*b in k order (a mul then an add, wasm has
+// no FMA); C starts at 0 and adds each block's partial. Vectorising over output columns keeps every
+// element's order, so the result is bitwise the package's.
+
+const KB: i32 = 48;
+
+@inline function rowsOf(a: usize, lda: usize, r: i32): usize {
+  return a + <usize>r * lda;
+}
+
+// Four rows by eight columns: the main tile (8 partial sums; C is read and written once per k block).
+function tile4x8(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize): void {
+  const zero = f32x4.splat(0);
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let av = f32x4.splat(load<f32>(pa));
+      s00 = f32x4.add(s00, f32x4.mul(av, b0));
+      s01 = f32x4.add(s01, f32x4.mul(av, b1));
+      av = f32x4.splat(load<f32>(pa + lda));
+      s10 = f32x4.add(s10, f32x4.mul(av, b0));
+      s11 = f32x4.add(s11, f32x4.mul(av, b1));
+      av = f32x4.splat(load<f32>(pa + 2 * lda));
+      s20 = f32x4.add(s20, f32x4.mul(av, b0));
+      s21 = f32x4.add(s21, f32x4.mul(av, b1));
+      av = f32x4.splat(load<f32>(pa + 3 * lda));
+      s30 = f32x4.add(s30, f32x4.mul(av, b0));
+      s31 = f32x4.add(s31, f32x4.mul(av, b1));
+      pa += 4;
+      pb += ldb;
+    }
+    const first = k0 == 0;
+    let pc = c;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s00));
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc, 16), s01), 16);
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s10));
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc, 16), s11), 16);
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s20));
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc, 16), s21), 16);
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s30));
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc, 16), s31), 16);
+  }
+}
+
+// Four rows by four columns.
+function tile4x4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize): void {
+  const zero = f32x4.splat(0);
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      const b0 = v128.load(pb);
+      s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
+      s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(pa + lda)), b0));
+      s2 = f32x4.add(s2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * lda)), b0));
+      s3 = f32x4.add(s3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * lda)), b0));
+      pa += 4;
+      pb += ldb;
+    }
+    const first = k0 == 0;
+    let pc = c;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s0));
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s1));
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s2));
+    pc += ldc;
+    v128.store(pc, f32x4.add(first ? zero : v128.load(pc), s3));
+  }
+}
+
+// One row by eight columns (the rows left below the last block of four).
+function tile1x8(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
+  const zero = f32x4.splat(0);
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s0 = zero, s1 = zero;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      const av = f32x4.splat(load<f32>(pa));
+      s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
+      s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
+      pa += 4;
+      pb += ldb;
+    }
+    const first = k0 == 0;
+    v128.store(c, f32x4.add(first ? zero : v128.load(c), s0));
+    v128.store(c, f32x4.add(first ? zero : v128.load(c, 16), s1), 16);
+  }
+}
+
+// One row by four columns.
+function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
+  const zero = f32x4.splat(0);
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s0 = zero;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+      pa += 4;
+      pb += ldb;
+    }
+    v128.store(c, f32x4.add(k0 == 0 ? zero : v128.load(c), s0));
+  }
+}
+
+// One element (the last N % 4 columns).
+function tile1x1(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
+  let total: f32 = 0;
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s: f32 = 0;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      s = s + load<f32>(pa) * load<f32>(pb);
+      pa += 4;
+      pb += ldb;
+    }
+    total = total + s;
+  }
+  store<f32>(c, total);
+}
+
+/**
+ * C[i] = A[i] @ B[i] for i < batch; A is [batch, m, k], B [batch, k, n], C [batch, m, n], all float32,
+ * row-major, at byte offsets a, b, c of the imported memory. m, n, k >= 1.
+ */
+export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k: i32, n: i32): void {
+  const lda = <usize>k << 2;
+  const ldb = <usize>n << 2;
+  const ldc = <usize>n << 2;
+  const sizeA = <usize>m * lda;
+  const sizeB = <usize>k * ldb;
+  const sizeC = <usize>m * ldc;
+  const m4 = m & ~3;
+  const n8 = n & ~7;
+  const n4 = n & ~3;
+  for (let p = 0; p < batch; p++) {
+    for (let i = 0; i < m4; i += 4) {
+      const ai = rowsOf(a, lda, i);
+      const ci = rowsOf(c, ldc, i);
+      let j = 0;
+      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
+      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
+      for (; j < n; j++) {
+        for (let r = 0; r < 4; r++) {
+          tile1x1(rowsOf(ai, lda, r), b + (<usize>j << 2), rowsOf(ci, ldc, r) + (<usize>j << 2), k, ldb);
+        }
+      }
+    }
+    for (let i = m4; i < m; i++) {
+      const ai = rowsOf(a, lda, i);
+      const ci = rowsOf(c, ldc, i);
+      let j = 0;
+      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
+      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
+      for (; j < n; j++) tile1x1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
+    }
+    a += sizeA;
+    b += sizeB;
+    c += sizeC;
+  }
+}

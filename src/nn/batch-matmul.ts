@@ -1,0 +1,96 @@
+// A batched matMul for the wasm backend. tfjs-backend-wasm 4.22 sends every product with batch > 1 to a
+// scalar loop (0.6-2 GFLOP/s; only batch 1 reaches XNNPACK), and attention does nothing but batched
+// products. This kernel (assembly/batch-matmul.ts, WebAssembly SIMD) runs in the backend's own heap: it
+// imports the emscripten module's WebAssembly.Memory and reads/writes tensors at their heap offsets.
+// It sums in the package's order (see the source), so its results are bitwise those of the kernel it replaces.
+import * as tf from "@tensorflow/tfjs-core";
+import fs from "node:fs";
+
+type KernelFunc = tf.KernelConfig["kernelFunc"];
+
+interface WasmModuleLike {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+interface WasmBackendLike {
+  wasm: WasmModuleLike;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+type BatchMatMulExport = (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+
+const compiled = new Map<boolean, WebAssembly.Module>();
+const instances = new WeakMap<WebAssembly.Memory, BatchMatMulExport>();
+let fastCalls = 0;
+
+/**
+ * The emscripten module's memory: the threaded build keeps it as `wasmMemory` (it creates and imports it),
+ * the single-threaded build exports it (`asm.memory`).
+ */
+function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error(
+      "src/nn/batch-matmul.ts: the wasm backend's module exposes no WebAssembly.Memory (looked for wasmMemory and " +
+        "asm.memory, which @tensorflow/tfjs-backend-wasm 4.22 has); another package version? Remove installWasmKernels() to run without it.",
+    );
+  }
+  return memory;
+}
+
+function kernelFor(memory: WebAssembly.Memory): BatchMatMulExport {
+  let run = instances.get(memory);
+  if (run === undefined) {
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    let module = compiled.get(shared);
+    if (module === undefined) {
+      const file = shared ? "./wasm-simd/batch-matmul.shared.wasm" : "./wasm-simd/batch-matmul.wasm";
+      module = new WebAssembly.Module(fs.readFileSync(new URL(file, import.meta.url)));
+      compiled.set(shared, module);
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    run = instance.exports.batchMatMul as BatchMatMulExport;
+    instances.set(memory, run);
+  }
+  return run;
+}
+
+/** How many products the SIMD kernel has computed in this process (the others went to the package's kernel). */
+export function fastBatchMatMulCalls(): number {
+  return fastCalls;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * The BatchMatMul kernel: the SIMD kernel for float32 products with no transpose flag and the same leading
+ * (batch) dims on both sides, batch > 1; everything else goes to `original` (2-D and batch 1 to XNNPACK,
+ * broadcasting, flags, other dtypes and errors exactly as the package handles them).
+ */
+export function batchMatMulKernel(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const rank = a.shape.length;
+    if (transposeA || transposeB || a.dtype !== "float32" || b.dtype !== "float32" || rank < 3 || b.shape.length !== rank) {
+      return original(args);
+    }
+    const lead = a.shape.slice(0, -2);
+    const batch = lead.reduce((p, d) => p * d, 1);
+    const [m, k] = a.shape.slice(-2) as [number, number];
+    const [kb, n] = b.shape.slice(-2) as [number, number];
+    if (batch < 2 || k !== kb || m === 0 || n === 0 || k === 0 || !sameShape(lead, b.shape.slice(0, -2))) return original(args);
+
+    const backend = args.backend as unknown as WasmBackendLike;
+    const run = kernelFor(heapMemory(backend));
+    const out = backend.makeOutput([...lead, m, n], "float32");
+    const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    run(offset(a), offset(b), offset(out), batch, m, k, n);
+    fastCalls++;
+    return out;
+  };
+}
