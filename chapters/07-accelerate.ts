@@ -36,8 +36,10 @@ export type AccelerateResult = {
   lr: number;
   /** len(train_dl) after prepare: this process's batches per epoch (230 on 2 processes). */
   trainBatchesPerProcess: number;
-  /** num_epochs * len(train_dl), or maxSteps (690 on 2 processes, 1377 on 1). */
+  /** The scheduler's length: num_epochs * len(train_dl), or maxSteps when given. */
   numTrainingSteps: number;
+  /** num_epochs * len(train_dl) even when maxSteps cuts the run short: the full run's steps (690 on 2 processes, 1377 on 1). */
+  plannedTrainingSteps: number;
   stepsRun: number;
   /** Training examples this process drew (its share; evenBatches may repeat a few at the end). */
   trainExamples: number;
@@ -128,6 +130,7 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
     lr: hp.lr,
     trainBatchesPerProcess: trainDl.length,
     numTrainingSteps,
+    plannedTrainingSteps: hp.numEpochs * trainDl.length,
     stepsRun: tally.steps,
     trainExamples: tally.examples,
     lastLoss: tally.lastLoss,

@@ -8,6 +8,7 @@ import { RandomSampler } from "../../src/data";
 import type { RunRecord } from "../../src/training/run-record";
 import { readReference } from "../helpers/shared";
 import { METRIC_RANGE } from "../../scripts/check-run";
+import { GOLDEN_PROCESSES, GOLDEN_STEPS } from "../../scripts/golden";
 
 const GOLDEN = join(import.meta.dirname, "..", "..", "golden");
 function golden<T>(name: string): T {
@@ -98,6 +99,91 @@ describe("golden/03-model.json, 04 and 05", () => {
     expect(g05.numTrainingSteps).toBe(5);
     expect(g05.firstLr).toBe(5e-5);
     expect(Math.abs(g05.lastLr - 1e-5)).toBeLessThan(1e-12);
+  });
+});
+
+/**
+ * Any batch's loss at initialisation is within g/2 of ln 2, g ~ 0.066 being the seed-42 classifier's logit gap
+ * (FIRST_LOSS_TOLERANCE): to first order the loss of n pairs with k positives is ln 2 - g (2k - n) / (2n), and
+ * |2k - n| <= n (a batch of one class) gives 0.033. Before chapter 07's third step two updates ran, at lr 3e-5
+ * and 2e-5; (legacy) AdamW moves each weight by about lr, so the classifier's 2 x (128 + 1) weights move the gap
+ * by at most 2 x 129 x 5e-5 ~ 0.013 and the loss by half that, ~ 0.007. 0.033 + 0.007 = 0.04, rounded up for
+ * the spread of the gap between examples.
+ */
+const EARLY_LOSS_TOLERANCE = 0.045;
+
+describe("golden/07-accelerate.json (chapter 07 on 2 processes through the launcher, rank 0)", () => {
+  type Result = {
+    numProcesses: number;
+    processIndex: number;
+    lr: number;
+    trainBatchesPerProcess: number;
+    numTrainingSteps: number;
+    plannedTrainingSteps: number;
+    stepsRun: number;
+    trainExamples: number;
+    lastLoss: number;
+    evalExamples: number;
+    metrics: { accuracy: number; f1: number };
+    onOneProcess: { numProcesses: number; trainBatchesPerProcess: number; plannedTrainingSteps: number };
+  };
+  const g = golden<Result>("07-accelerate");
+  const trainBatches = mrpc.splits.train!.batches_of_8; // 459
+  const steps = GOLDEN_STEPS["07-accelerate"];
+
+  it("is rank 0 of a 2-process launch, with the course's Accelerate learning rate 3e-5 and no timing", () => {
+    expect(GOLDEN_PROCESSES).toBe(2);
+    expect(g.numProcesses).toBe(2);
+    expect(g.processIndex).toBe(0);
+    expect(g.lr).toBe(3e-5);
+    expect(g).not.toHaveProperty("trainSeconds");
+  });
+
+  it("each process gets ceil(459 / 2) = 230 batches an epoch, so the full run plans 3 x 230 = 690 steps", () => {
+    expect(g.trainBatchesPerProcess).toBe(Math.ceil(trainBatches / 2));
+    expect(g.trainBatchesPerProcess).toBe(230);
+    expect(g.plannedTrainingSteps).toBe(3 * g.trainBatchesPerProcess);
+    expect(g.plannedTrainingSteps).toBe(690);
+  });
+
+  it("on one process: all 459 batches and the reference's 1377 steps, as in chapter 04", () => {
+    expect(g.onOneProcess).toEqual({ numProcesses: 1, trainBatchesPerProcess: trainBatches, plannedTrainingSteps: mrpc.num_training_steps_3_epochs });
+    expect(g.onOneProcess.plannedTrainingSteps).toBe(3 * trainBatches);
+  });
+
+  it("ran the golden's steps (maxSteps sets the scheduler's length), one full batch of 8 per process and step", () => {
+    expect(g.stepsRun).toBe(steps);
+    expect(g.numTrainingSteps).toBe(steps);
+    expect(g.trainExamples).toBe(8 * steps);
+  });
+
+  it("its last loss is finite and near ln 2: a few steps at lr <= 3e-5 leave the model near its initialisation", () => {
+    expect(Number.isFinite(g.lastLoss)).toBe(true);
+    expect(Math.abs(g.lastLoss - Math.LN2)).toBeLessThan(EARLY_LOSS_TOLERANCE);
+  });
+
+  it("gatherForMetrics hands the metric each of the 408 validation pairs once; the metrics fit the reference's label counts", () => {
+    expect(g.evalExamples).toBe(mrpc.splits.validation!.num_rows);
+    const { accuracy, f1 } = g.metrics;
+    for (const m of [accuracy, f1]) {
+      expect(m).toBeGreaterThanOrEqual(0);
+      expect(m).toBeLessThanOrEqual(1);
+    }
+    const correct = accuracy * g.evalExamples;
+    expect(Math.abs(correct - Math.round(correct))).toBeLessThan(1e-9);
+    // Some confusion matrix with the validation split's 279 positives and 129 negatives gives both metrics.
+    const fits = Array.from({ length: POSITIVE + 1 }, (_, tp) => tp).filter((tp) => {
+      const tn = Math.round(correct) - tp;
+      if (tn < 0 || tn > NEGATIVE) return false;
+      const fp = NEGATIVE - tn, fn = POSITIVE - tp;
+      return Math.abs((2 * tp) / (2 * tp + fp + fn) - f1) < 1e-12;
+    });
+    expect(fits.length).toBeGreaterThan(0);
+  });
+
+  it("a barely trained seeded model scores the majority class, as chapter 06's 5 steps at 5e-5 do", () => {
+    expect(g.metrics.accuracy).toBeCloseTo(MAJORITY.accuracy, 12);
+    expect(g.metrics.f1).toBeCloseTo(MAJORITY.f1, 12);
   });
 });
 
