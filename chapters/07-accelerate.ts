@@ -164,7 +164,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     about:
       "The course's training loop through the Accelerator (AdamW lr 3e-5, linear schedule over 3 x len(prepared train dataloader)), " +
       "then the evaluation with gatherForMetrics. Runs alone or under `kit accelerate launch --num-processes N`; the main process prints the metrics.",
-    flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend", "quiet"],
+    flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend", "threads", "quiet"],
   });
   const { flags: _flags, ...options } = args;
   const result = await run(options);
