@@ -24,16 +24,16 @@ function tile4x8(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, l
     for (let kk = k0; kk < k1; kk++) {
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
-      let av = f32x4.splat(load<f32>(pa));
+      let av = v128.load32_splat(pa);
       s00 = f32x4.add(s00, f32x4.mul(av, b0));
       s01 = f32x4.add(s01, f32x4.mul(av, b1));
-      av = f32x4.splat(load<f32>(pa + lda));
+      av = v128.load32_splat(pa + lda);
       s10 = f32x4.add(s10, f32x4.mul(av, b0));
       s11 = f32x4.add(s11, f32x4.mul(av, b1));
-      av = f32x4.splat(load<f32>(pa + 2 * lda));
+      av = v128.load32_splat(pa + 2 * lda);
       s20 = f32x4.add(s20, f32x4.mul(av, b0));
       s21 = f32x4.add(s21, f32x4.mul(av, b1));
-      av = f32x4.splat(load<f32>(pa + 3 * lda));
+      av = v128.load32_splat(pa + 3 * lda);
       s30 = f32x4.add(s30, f32x4.mul(av, b0));
       s31 = f32x4.add(s31, f32x4.mul(av, b1));
       pa += 4;
@@ -65,10 +65,10 @@ function tile4x4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, l
     let pb = b + <usize>k0 * ldb;
     for (let kk = k0; kk < k1; kk++) {
       const b0 = v128.load(pb);
-      s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-      s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(pa + lda)), b0));
-      s2 = f32x4.add(s2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * lda)), b0));
-      s3 = f32x4.add(s3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * lda)), b0));
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), b0));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(pa + lda), b0));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(pa + 2 * lda), b0));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(pa + 3 * lda), b0));
       pa += 4;
       pb += ldb;
     }
@@ -93,7 +93,7 @@ function tile1x8(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
     for (let kk = k0; kk < k1; kk++) {
-      const av = f32x4.splat(load<f32>(pa));
+      const av = v128.load32_splat(pa);
       s0 = f32x4.add(s0, f32x4.mul(av, v128.load(pb)));
       s1 = f32x4.add(s1, f32x4.mul(av, v128.load(pb, 16)));
       pa += 4;
@@ -114,7 +114,7 @@ function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
     for (let kk = k0; kk < k1; kk++) {
-      s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
       pa += 4;
       pb += ldb;
     }
@@ -122,22 +122,81 @@ function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
   }
 }
 
-// One element (the last N % 4 columns).
-function tile1x1(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
-  let total: f32 = 0;
+// The last r = N % 4 columns (1 to 3) as a partial vector: lanes past r load as 0 and are never stored, so
+// nothing is read or written outside the matrices. `r` is a constant at each (inlined) call site.
+@inline function loadTail(p: usize, r: i32): v128 {
+  if (r == 1) return v128.load32_zero(p);
+  if (r == 2) return v128.load64_zero(p);
+  return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+}
+
+@inline function storeTail(p: usize, v: v128, r: i32): void {
+  if (r == 1) {
+    v128.store32_lane(p, v, 0);
+  } else if (r == 2) {
+    v128.store64_lane(p, v, 0);
+  } else {
+    v128.store64_lane(p, v, 0);
+    v128.store32_lane(p, v, 2, 8);
+  }
+}
+
+// Four rows by the last r columns.
+@inline function tile4xR(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32): void {
+  const zero = f32x4.splat(0);
   for (let k0 = 0; k0 < k; k0 += KB) {
     const k1 = min(k0 + KB, k);
-    let s: f32 = 0;
+    let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
     for (let kk = k0; kk < k1; kk++) {
-      s = s + load<f32>(pa) * load<f32>(pb);
+      const b0 = loadTail(pb, r);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), b0));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(pa + lda), b0));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(pa + 2 * lda), b0));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(pa + 3 * lda), b0));
       pa += 4;
       pb += ldb;
     }
-    total = total + s;
+    const first = k0 == 0;
+    let pc = c;
+    storeTail(pc, f32x4.add(first ? zero : loadTail(pc, r), s0), r);
+    pc += ldc;
+    storeTail(pc, f32x4.add(first ? zero : loadTail(pc, r), s1), r);
+    pc += ldc;
+    storeTail(pc, f32x4.add(first ? zero : loadTail(pc, r), s2), r);
+    pc += ldc;
+    storeTail(pc, f32x4.add(first ? zero : loadTail(pc, r), s3), r);
   }
-  store<f32>(c, total);
+}
+
+// One row by the last r columns.
+@inline function tile1xR(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32): void {
+  const zero = f32x4.splat(0);
+  for (let k0 = 0; k0 < k; k0 += KB) {
+    const k1 = min(k0 + KB, k);
+    let s0 = zero;
+    let pa = a + (<usize>k0 << 2);
+    let pb = b + <usize>k0 * ldb;
+    for (let kk = k0; kk < k1; kk++) {
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), loadTail(pb, r)));
+      pa += 4;
+      pb += ldb;
+    }
+    storeTail(c, f32x4.add(k0 == 0 ? zero : loadTail(c, r), s0), r);
+  }
+}
+
+function tail4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32): void {
+  if (r == 1) tile4xR(a, b, c, k, lda, ldb, ldc, 1);
+  else if (r == 2) tile4xR(a, b, c, k, lda, ldb, ldc, 2);
+  else if (r == 3) tile4xR(a, b, c, k, lda, ldb, ldc, 3);
+}
+
+function tail1(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32): void {
+  if (r == 1) tile1xR(a, b, c, k, ldb, 1);
+  else if (r == 2) tile1xR(a, b, c, k, ldb, 2);
+  else if (r == 3) tile1xR(a, b, c, k, ldb, 3);
 }
 
 /**
@@ -161,11 +220,7 @@ export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k:
       let j = 0;
       for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
       for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
-      for (; j < n; j++) {
-        for (let r = 0; r < 4; r++) {
-          tile1x1(rowsOf(ai, lda, r), b + (<usize>j << 2), rowsOf(ci, ldc, r) + (<usize>j << 2), k, ldb);
-        }
-      }
+      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, n - j);
     }
     for (let i = m4; i < m; i++) {
       const ai = rowsOf(a, lda, i);
@@ -173,7 +228,7 @@ export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k:
       let j = 0;
       for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
       for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
-      for (; j < n; j++) tile1x1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
+      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, n - j);
     }
     a += sizeA;
     b += sizeB;

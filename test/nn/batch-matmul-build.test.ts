@@ -1,5 +1,6 @@
 // The committed SIMD kernel binaries are what `npm run build:kernels` makes from assembly/batch-matmul.ts
 // (same bytes), and each imports env.memory with the sharing of the wasm build it is for, nothing else.
+// The raw kernel also never touches a byte outside its matrices, even when they end where the memory ends.
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,4 +60,49 @@ describe("the SIMD batched matMul binaries", () => {
       expect(WebAssembly.Module.exports(mod)).toEqual([{ name: "batchMatMul", kind: "function" }]);
     });
   }
+});
+
+describe("the raw kernel on its own memory", () => {
+  it("reads and writes only inside A, B and C, even at the very end of the memory (partial-vector column tails)", () => {
+    const module = new WebAssembly.Module(new Uint8Array(fs.readFileSync(path.join(KERNEL_DIR, "batch-matmul.wasm"))));
+    for (const [batch, m, k, n] of [[2, 5, 3, 1], [2, 5, 3, 2], [3, 7, 9, 3], [2, 4, 50, 7], [2, 9, 5, 13]] as const) {
+      for (const last of ["B", "C"] as const) {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+        const run = new WebAssembly.Instance(module, { env: { memory } }).exports.batchMatMul as (...args: number[]) => void;
+        const [sa, sb, sc] = [batch * m * k * 4, batch * k * n * 4, batch * m * n * 4];
+        const end = memory.buffer.byteLength;
+        // The chosen matrix ends exactly at the end of the memory; the others sit below it, 64 canary bytes apart.
+        const c = last === "C" ? end - sc : end - sb - 64 - sc;
+        const b = last === "C" ? c - 64 - sb : end - sb;
+        const a = Math.min(b, c) - 64 - sa;
+        const f32 = new Float32Array(memory.buffer);
+        f32.fill(12345.5);
+        const av = f32.subarray(a / 4, (a + sa) / 4);
+        const bv = f32.subarray(b / 4, (b + sb) / 4);
+        av.forEach((_, i) => (av[i] = Math.sin(i + 1)));
+        bv.forEach((_, i) => (bv[i] = Math.cos(3 * i)));
+        run(a, b, c, batch, m, k, n);
+        const label = `[${batch},${m},${k}] @ [${batch},${k},${n}], ${last} last`;
+        for (let i = 0; i < f32.length; i++) {
+          const inside = (i >= a / 4 && i < (a + sa) / 4) || (i >= b / 4 && i < (b + sb) / 4) || (i >= c / 4 && i < (c + sc) / 4);
+          if (!inside && f32[i] !== 12345.5) throw new Error(`${label}: float ${i} outside the matrices was written`);
+        }
+        for (let p = 0; p < batch; p++) {
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let s = 0;
+              let t = 0;
+              for (let q = 0; q < k; q++) {
+                const x = av[p * m * k + i * k + q]! * bv[p * k * n + q * n + j]!;
+                s += x;
+                t += Math.abs(x);
+              }
+              const got = f32[c / 4 + p * m * n + i * n + j]!;
+              expect(Math.abs(got - s), `${label} C[${p},${i},${j}]`).toBeLessThanOrEqual((k + 1) * 2 ** -24 * t);
+            }
+          }
+        }
+      }
+    }
+  });
 });
