@@ -34,7 +34,8 @@ function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new Error(
       "src/nn/batch-matmul.ts: the wasm backend's module exposes no WebAssembly.Memory (looked for wasmMemory and " +
-        "asm.memory, which @tensorflow/tfjs-backend-wasm 4.22 has); another package version? Remove installWasmKernels() to run without it.",
+        "asm.memory, where @tensorflow/tfjs-backend-wasm 4.22 keeps it). With another version of the package, find " +
+        "where its emscripten module keeps the memory and update heapMemory(), or install 4.22.",
     );
   }
   return memory;
