@@ -3,6 +3,7 @@
 // so they are imported dynamically and their absence is not an error unless KIT_BACKEND asks for them.
 import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
+import { installWasmKernels } from "../nn/wasm-kernels";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -80,7 +81,11 @@ async function activate(name: BackendName): Promise<string | null> {
       name === "wasm"
         ? await setWasmBackend((pkg.default ?? pkg) as WasmPackage, wasmThreadsWanted())
         : await tf.setBackend(TF_BACKEND[name]);
-    if (ok && name === "wasm") wasmThreads = ((pkg.default ?? pkg) as WasmPackage).getThreadsCount();
+    if (ok && name === "wasm") {
+      wasmThreads = ((pkg.default ?? pkg) as WasmPackage).getThreadsCount();
+      // Our faster kernels (batched matMul, buffer-sharing Identity) replace the package's from the start.
+      installWasmKernels();
+    }
     await tf.ready();
     for (const listener of process.listeners("uncaughtException")) {
       if (!before.uncaughtException.includes(listener)) process.removeListener("uncaughtException", listener);

@@ -1,7 +1,7 @@
 // Module bookkeeping: names and order, train/eval, stateDict/loadStateDict errors, Dropout, devices.
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { BACKEND_NAMES, selectDevice, useBackend } from "../../src/backend";
+import { BACKEND_NAMES, selectDevice, useBackend, wasmThreadsWanted } from "../../src/backend";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import { BertConfig } from "../../src/models/bert";
 import { Dropout, Linear, Module } from "../../src/nn";
@@ -86,7 +86,9 @@ describe("devices", () => {
       expect(d.name).toBe("wasm");
       expect(String(d)).toBe("wasm");
       expect(tf.getBackend()).toBe("wasm");
-      expect(lines).toEqual(["Using TF.js backend: wasm (forced by KIT_BACKEND)"]);
+      // The thread count is the one KIT_WASM_THREADS asked for (default: one per core, at most 4).
+      const threads = wasmThreadsWanted();
+      expect(lines).toEqual([`Using TF.js backend: wasm (forced by KIT_BACKEND, ${threads} thread${threads === 1 ? "" : "s"} (KIT_WASM_THREADS))`]);
       process.env.KIT_BACKEND = "cpu";
       expect((await selectDevice({ quiet: true })).name).toBe("cpu");
       expect(lines.length).toBe(1);
