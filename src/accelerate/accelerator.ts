@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
+import { embeddingGradientRows } from "../nn/functional";
 import { backward as nnBackward } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";
@@ -409,8 +410,23 @@ function sizeOf(shape: number[]): number {
 /** The type `prepare` returns for an argument of type T. */
 export type Prepared<T> = T extends DataLoader<infer R, infer B> ? PreparedDataLoader<R, B> : T;
 
-/** The rows of a 2-D gradient holding any non-zero value (NaN and Inf count), and those rows packed. */
-function usedRows(grad: tf.Tensor): { used: Int32Array; local: Float32Array } {
+/**
+ * Rows of a 2-D gradient that may hold non-zero values (every other row is exactly zero), and those rows
+ * packed: the ids the embedding looked up when the gradient is straight from embedding()'s backward, else
+ * the rows with any non-zero value (NaN and Inf count), found by a scan of the whole table.
+ */
+export function usedRows(grad: tf.Tensor): { used: Int32Array; local: Float32Array } {
+  const lookedUp = embeddingGradientRows(grad);
+  const used = lookedUp ? Int32Array.from(new Set(lookedUp)).sort() : nonZeroRows(grad);
+  if (used.length === 0) return { used, local: new Float32Array(0) };
+  const rows = tf.tidy(() => tf.gather(grad, tf.tensor1d(used, "int32")));
+  // slice: dataSync may hand out the backend's own buffer.
+  const local = (rows.dataSync() as Float32Array).slice();
+  rows.dispose();
+  return { used, local };
+}
+
+function nonZeroRows(grad: tf.Tensor): Int32Array {
   // A sum of absolute values is 0 exactly when every value is ±0, and NaN when any is NaN.
   const weights = tf.tidy(() => tf.sum(tf.abs(grad), 1));
   const w = weights.dataSync() as Float32Array;
@@ -419,12 +435,7 @@ function usedRows(grad: tf.Tensor): { used: Int32Array; local: Float32Array } {
   for (let r = 0; r < w.length; r++) if (w[r] !== 0) count++;
   const used = new Int32Array(count);
   for (let r = 0, k = 0; r < w.length; r++) if (w[r] !== 0) used[k++] = r;
-  if (count === 0) return { used, local: new Float32Array(0) };
-  const rows = tf.tidy(() => tf.gather(grad, tf.tensor1d(used, "int32")));
-  // slice: dataSync may hand out the backend's own buffer.
-  const local = (rows.dataSync() as Float32Array).slice();
-  rows.dispose();
-  return { used, local };
+  return used;
 }
 
 /** A zero table of `shape` with `rows` at `indices` (distinct), built on the backend. */

@@ -80,7 +80,23 @@ export function embedding(weight: tf.Tensor, ids: tf.Tensor, paddingIdx: number 
 function scatterRows(dy: tf.Tensor, ids: tf.Tensor, weightShape: number[], paddingIdx: tf.Tensor | null): tf.Tensor {
   let updates = dy;
   if (paddingIdx !== null) updates = tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(ids, paddingIdx), "float32"), 1));
-  return tf.scatterND(tf.expandDims(ids, 1), updates, weightShape);
+  const grad = tf.scatterND(tf.expandDims(ids, 1), updates, weightShape);
+  lookedUpRows.set(grad.dataId, Int32Array.from(ids.dataSync()));
+  return grad;
+}
+
+// The rows an embedding's gradient was scattered into, keyed by the gradient's buffer: what torch's sparse
+// embedding gradients carry as indices. Data-parallel training exchanges just those rows instead of scanning
+// the whole table for non-zero ones (a fifth of BERT-Mini's exchange). Any later op on the gradient (an
+// accumulation, a clip) makes a new buffer, which has no entry: the caller then scans.
+const lookedUpRows = new WeakMap<object, Int32Array>();
+
+/**
+ * The ids whose rows `grad` may hold non-zero (with repeats, any order), when `grad` is exactly an embedding
+ * gradient made by embedding()'s backward; null otherwise. Every other row of it is zero.
+ */
+export function embeddingGradientRows(grad: tf.Tensor): Int32Array | null {
+  return lookedUpRows.get(grad.dataId) ?? null;
 }
 
 const lookupRows = tf.customGrad((...args: unknown[]) => {
