@@ -4,59 +4,13 @@
 // imports the emscripten module's WebAssembly.Memory and reads/writes tensors at their heap offsets.
 // It sums in the package's order (see the source), so its results are bitwise those of the kernel it replaces.
 import * as tf from "@tensorflow/tfjs-core";
-import fs from "node:fs";
+import { heapKernel, heapMemory, heapOffset, type WasmBackendLike } from "./wasm-simd/heap-kernel";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
-interface WasmModuleLike {
-  wasmMemory?: WebAssembly.Memory;
-  asm?: { memory?: WebAssembly.Memory };
-}
-
-interface WasmBackendLike {
-  wasm: WasmModuleLike;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
-
 type BatchMatMulExport = (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
 
-const compiled = new Map<boolean, WebAssembly.Module>();
-const instances = new WeakMap<WebAssembly.Memory, BatchMatMulExport>();
 let fastCalls = 0;
-
-/**
- * The emscripten module's memory: the threaded build keeps it as `wasmMemory` (it creates and imports it),
- * the single-threaded build exports it (`asm.memory`).
- */
-function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error(
-      "src/nn/batch-matmul.ts: the wasm backend's module exposes no WebAssembly.Memory (looked for wasmMemory and " +
-        "asm.memory, where @tensorflow/tfjs-backend-wasm 4.22 keeps it). With another version of the package, find " +
-        "where its emscripten module keeps the memory and update heapMemory(), or install 4.22.",
-    );
-  }
-  return memory;
-}
-
-function kernelFor(memory: WebAssembly.Memory): BatchMatMulExport {
-  let run = instances.get(memory);
-  if (run === undefined) {
-    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    let module = compiled.get(shared);
-    if (module === undefined) {
-      const file = shared ? "./wasm-simd/batch-matmul.shared.wasm" : "./wasm-simd/batch-matmul.wasm";
-      module = new WebAssembly.Module(fs.readFileSync(new URL(file, import.meta.url)));
-      compiled.set(shared, module);
-    }
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    run = instance.exports.batchMatMul as BatchMatMulExport;
-    instances.set(memory, run);
-  }
-  return run;
-}
 
 /** How many products the SIMD kernel has computed in this process (the others went to the package's kernel). */
 export function fastBatchMatMulCalls(): number {
@@ -87,9 +41,9 @@ export function batchMatMulKernel(original: KernelFunc): KernelFunc {
     if (batch < 2 || k !== kb || m === 0 || n === 0 || k === 0 || !sameShape(lead, b.shape.slice(0, -2))) return original(args);
 
     const backend = args.backend as unknown as WasmBackendLike;
-    const run = kernelFor(heapMemory(backend));
+    const run = heapKernel("batch-matmul", heapMemory(backend)).batchMatMul as BatchMatMulExport;
     const out = backend.makeOutput([...lead, m, n], "float32");
-    const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const offset = (t: tf.TensorInfo): number => heapOffset(backend, t.dataId);
     run(offset(a), offset(b), offset(out), batch, m, k, n);
     fastCalls++;
     return out;

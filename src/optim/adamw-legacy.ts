@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
 import { assignAndDispose, consume, updateMoments } from "./consume";
+import { fusedLegacyAdamW } from "./fused-adamw";
 import { Optimizer, type AdamParamState, type MomentsPlacement, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface LegacyAdamWOptions {
@@ -38,6 +39,18 @@ export class LegacyAdamW extends Optimizer {
       const biasCorrection2 = 1.0 - beta2 ** state.step;
       stepSize = (stepSize * Math.sqrt(biasCorrection2)) / biasCorrection1;
     }
+    // On wasm, one pass over memory in place, bitwise the lines below (fused-adamw.ts, see adamw.ts).
+    const fused = fusedLegacyAdamW(p.variable, grad, state, {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      eps,
+      negStepSize: -stepSize,
+      decays: weightDecay > 0.0,
+      negLrWd: -lr * weightDecay,
+    });
+    if (fused) return;
     // Intermediates freed as soon as read (see consume.ts and adamw.ts).
     tf.tidy(() => {
       const s = (x: number): tf.Scalar => tf.scalar(x, "float32");

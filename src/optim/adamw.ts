@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Parameter } from "../nn/parameter";
 import { assignAndDispose, consume, updateMoments } from "./consume";
+import { fusedTorchAdamW } from "./fused-adamw";
 import { Optimizer, type AdamParamState, type MomentsPlacement, type OptimizerParams, type ParamGroup } from "./optimizer";
 
 export interface AdamWOptions {
@@ -39,6 +40,19 @@ export class AdamW extends Optimizer {
     const biasCorrection2 = 1 - beta2 ** state.step;
     const stepSize = lr / biasCorrection1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    // On wasm, the lines below run as one pass over memory, in place (fused-adamw.ts: the same float32
+    // operations in the same order, so the same bits, without a dozen parameter-sized passes and temporaries).
+    const fused = fusedTorchAdamW(p.variable, grad, state, {
+      decay: 1 - lr * weightDecay,
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      biasCorrection2Sqrt,
+      eps,
+      negStepSize: -stepSize,
+    });
+    if (fused) return;
     // The outer tidy only frees the scalars (and everything, should an op throw); the parameter-sized
     // intermediates are freed as soon as read (see consume.ts), so at most three are alive at once.
     tf.tidy(() => {

@@ -3,6 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
+import { renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -405,8 +406,8 @@ function readInto(target: Float32Array, offset: number, t: tf.Tensor): void {
 
 /**
  * On wasm, a function copying a float32 tensor into the variable's own heap buffer at an offset, when that
- * buffer belongs to the variable alone (reference count 1: no tensor shares it, so no one sees it change);
- * otherwise null.
+ * buffer belongs to the variable alone (reference count 1: no tensor shares it, so no one sees it change; the
+ * backend's caches keyed on the old contents are dropped by a new id); otherwise null.
  */
 function inPlaceWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => void) | null {
   const dst = wasmLocation(v);
@@ -414,6 +415,8 @@ function inPlaceWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => 
   return (offset, values) => {
     const src = wasmLocation(values)!;
     dst.backend.wasm!.HEAPF32!.copyWithin(dst.start + offset, src.start, src.start + values.size);
+    // Else the package's 2-D matMul keeps using the weights it packed before the write (see renewHeapId).
+    renewHeapId(dst.backend as unknown as WasmBackendLike, v.dataId);
   };
 }
 

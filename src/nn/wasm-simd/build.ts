@@ -1,21 +1,32 @@
-// Compiles assembly/batch-matmul.ts (AssemblyScript) into the two binaries src/nn/batch-matmul.ts loads:
-// one importing a plain memory (the wasm backend's single-threaded build) and one importing a shared memory
-// (its threaded build): an imported memory's `shared` flag must match the memory it is given.
-// `npm run build:kernels` rewrites them; test/nn/batch-matmul-build.test.ts checks the committed ones are
-// exactly what this produces, so the source and the binaries cannot drift apart.
+// Compiles the AssemblyScript kernels of assembly/ into the binaries src/nn/wasm-simd/heap-kernel.ts loads,
+// two per kernel: one importing a plain memory (the wasm backend's single-threaded build) and one importing a
+// shared memory (its threaded build): an imported memory's `shared` flag must match the memory it is given.
+// `npm run build:kernels` rewrites them; test/nn/batch-matmul-build.test.ts and
+// test/optim/fused-adamw-build.test.ts check the committed ones are exactly what this produces, so the sources
+// and the binaries cannot drift apart.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import fs from "node:fs";
 import path from "node:path";
+import type { HeapKernelName } from "./heap-kernel";
 
-export const KERNEL_SOURCE = fileURLToPath(new URL("../../../assembly/batch-matmul.ts", import.meta.url));
 export const KERNEL_DIR = fileURLToPath(new URL(".", import.meta.url));
 
-/** The binaries and the asc flags that differ between them. */
-export const KERNEL_VARIANTS = {
-  "batch-matmul.wasm": [] as string[],
-  "batch-matmul.shared.wasm": ["--sharedMemory", "--enable", "threads"],
-} as const;
-export type KernelFile = keyof typeof KERNEL_VARIANTS;
+/** Each kernel's AssemblyScript source. */
+export const KERNEL_SOURCES: Record<HeapKernelName, string> = {
+  "batch-matmul": fileURLToPath(new URL("../../../assembly/batch-matmul.ts", import.meta.url)),
+  adamw: fileURLToPath(new URL("../../../assembly/adamw.ts", import.meta.url)),
+};
+export const KERNEL_SOURCE = KERNEL_SOURCES["batch-matmul"];
+
+export type KernelFile = `${HeapKernelName}.wasm` | `${HeapKernelName}.shared.wasm`;
+
+/** A kernel's two binaries (KernelFile names) and the asc flags that differ between them. */
+export function kernelVariants(name: HeapKernelName): Record<string, readonly string[]> {
+  return { [`${name}.wasm`]: [], [`${name}.shared.wasm`]: ["--sharedMemory", "--enable", "threads"] };
+}
+
+/** The batched matMul's binaries (the first kernel; its build test iterates over these). */
+export const KERNEL_VARIANTS = kernelVariants("batch-matmul");
 
 // Both emscripten builds of tfjs-backend-wasm 4.22 declare a 65536-page (4 GiB) maximum; an import declaring
 // a maximum accepts only memories whose maximum is at most that, so ours is the wasm32 limit. No runtime, no
@@ -34,25 +45,29 @@ const COMMON_FLAGS = [
 
 /** Compile one variant in memory; throws with asc's diagnostics if it fails. */
 export async function buildKernel(file: KernelFile): Promise<Uint8Array> {
+  const name = file.replace(/(\.shared)?\.wasm$/, "") as HeapKernelName;
+  const source = KERNEL_SOURCES[name];
+  const variantFlags = kernelVariants(name)[file]!;
   const asc = (await import("assemblyscript/asc")).default;
   let binary: Uint8Array | null = null;
   const log: string[] = [];
   const sink = { write: (s: string | Uint8Array) => void log.push(String(s)) };
-  const { error } = await asc.main([KERNEL_SOURCE, "--outFile", file, ...COMMON_FLAGS, ...KERNEL_VARIANTS[file]], {
+  const { error } = await asc.main([source, "--outFile", file, ...COMMON_FLAGS, ...variantFlags], {
     stdout: sink as never,
     stderr: sink as never,
-    writeFile: (name, contents) => {
-      if (name === file && typeof contents !== "string") binary = contents;
+    writeFile: (out, contents) => {
+      if (out === file && typeof contents !== "string") binary = contents;
     },
   });
-  if (error || binary === null) throw new Error(`asc could not build ${file} from ${KERNEL_SOURCE}: ${error?.message ?? "no output"}\n${log.join("")}`);
+  if (error || binary === null) throw new Error(`asc could not build ${file} from ${source}: ${error?.message ?? "no output"}\n${log.join("")}`);
   return binary;
 }
 
 /** Rebuild every variant into `outDir` (default: next to this file, where the loader reads them). */
 export async function buildKernels(outDir = KERNEL_DIR): Promise<string[]> {
   const written: string[] = [];
-  for (const file of Object.keys(KERNEL_VARIANTS) as KernelFile[]) {
+  const files = (Object.keys(KERNEL_SOURCES) as HeapKernelName[]).flatMap((name) => Object.keys(kernelVariants(name)) as KernelFile[]);
+  for (const file of files) {
     const target = path.join(outDir, file);
     fs.writeFileSync(target, await buildKernel(file));
     written.push(target);
