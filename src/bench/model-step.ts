@@ -5,6 +5,7 @@
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend, wasmThreadsCount } from "../backend/device";
+import { heapMemory, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
 import { backward, noGrad } from "../nn/autograd";
 import { AdamW } from "../optim/adamw";
@@ -57,7 +58,7 @@ export function syntheticBatch(seed: number): Required<BertBatch> {
 
 /** KIT_BENCH_TRACE=1: where memory goes (wasm's heap only grows, up to its 4 GiB cap). */
 function wasmHeapBytes(): number | undefined {
-  return (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length;
+  return tf.getBackend() === "wasm" ? heapMemory(tf.backend() as unknown as WasmBackendLike).buffer.byteLength : undefined;
 }
 
 /** The tensors the current scope holds, by shape (what the gradient tape keeps alive). */

@@ -3,7 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
-import { renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { heapFloats, heapOffset, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -375,32 +375,24 @@ function sliceRows(t: tf.Tensor, row: number, n: number): tf.Tensor {
   if (!at) return tf.slice(t, [row, ...t.shape.slice(1).map(() => 0)], shape);
   const rowSize = t.size / t.shape[0]!;
   // slice() copies into JS memory first: the upload may grow the heap, which detaches views of it.
-  const values = at.backend.wasm!.HEAPF32!.slice(at.start + row * rowSize, at.start + (row + n) * rowSize);
+  const values = heapFloats(at.backend).slice(at.start + row * rowSize, at.start + (row + n) * rowSize);
   return tf.tensor(values, shape, "float32");
 }
 
-interface WasmBackendInternals {
-  refCount(dataId: object): number;
-  getMemoryOffset?(dataId: object): number;
-  wasm?: { HEAPF32?: Float32Array };
-}
-
-/** The wasm backend's heap and where a float32 tensor starts in it (in floats), or null on other backends. */
-function wasmLocation(t: tf.Tensor): { backend: WasmBackendInternals; start: number } | null {
+/** The wasm backend and where a float32 tensor starts in its heap (in floats), or null on other backends. */
+function wasmLocation(t: tf.Tensor): { backend: WasmBackendLike; start: number } | null {
   if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
-  const backend = tf.backend() as unknown as WasmBackendInternals;
-  if (typeof backend.getMemoryOffset !== "function" || backend.wasm?.HEAPF32 === undefined) return null;
-  return { backend, start: backend.getMemoryOffset(t.dataId) / 4 };
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  return { backend, start: heapOffset(backend, t.dataId) / 4 };
 }
 
 /**
  * Copy a float32 tensor's values into target at offset. On wasm straight from the heap: dataSync would
  * allocate a fresh copy each time, which for BERT-Base's 1.3 GB a step was most of the host path's cost.
- * HEAPF32 is read at each use because the heap's views are replaced when it grows.
  */
 function readInto(target: Float32Array, offset: number, t: tf.Tensor): void {
   const at = wasmLocation(t);
-  if (at) target.set(at.backend.wasm!.HEAPF32!.subarray(at.start, at.start + t.size), offset);
+  if (at) target.set(heapFloats(at.backend).subarray(at.start, at.start + t.size), offset);
   else target.set(t.dataSync() as Float32Array, offset);
 }
 
@@ -414,9 +406,9 @@ function inPlaceWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => 
   if (!dst || dst.backend.refCount(v.dataId) !== 1) return null;
   return (offset, values) => {
     const src = wasmLocation(values)!;
-    dst.backend.wasm!.HEAPF32!.copyWithin(dst.start + offset, src.start, src.start + values.size);
+    heapFloats(dst.backend).copyWithin(dst.start + offset, src.start, src.start + values.size);
     // Else the package's 2-D matMul keeps using the weights it packed before the write (see renewHeapId).
-    renewHeapId(dst.backend as unknown as WasmBackendLike, v.dataId);
+    renewHeapId(dst.backend, v.dataId);
   };
 }
 

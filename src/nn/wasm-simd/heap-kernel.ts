@@ -72,6 +72,14 @@ export function heapOffset(backend: WasmBackendLike, dataId: object): number {
   return backend.dataIdMap.get(dataId)!.memoryOffset;
 }
 
+/**
+ * The whole heap as floats, made from the memory at each call: the heap grows (and in the threaded build may
+ * grow from another thread), which replaces its buffer, so a view must never be kept across operations.
+ */
+export function heapFloats(backend: WasmBackendLike): Float32Array {
+  return new Float32Array(heapMemory(backend).buffer);
+}
+
 /** Whether renewHeapId() can work with this version of the package. */
 export function heapIdsRenewable(backend: WasmBackendLike): boolean {
   const tfjs = backend.wasm.tfjs;
