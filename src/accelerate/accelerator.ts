@@ -15,6 +15,7 @@ import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
 import { embeddingGradientRows } from "../nn/functional";
+import { readFloatsInto } from "../nn/wasm-simd/heap-kernel";
 import { backward as nnBackward } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";
@@ -264,7 +265,7 @@ export class Accelerator {
     present.forEach((has, i) => (flat[i] = has ? 1 : 0));
     let at = trainable.length;
     const offsets = dense.map((p, k) => {
-      if (p.grad) flat.set(p.grad.dataSync() as Float32Array, at);
+      if (p.grad) readFloatsInto(flat, at, p.grad);
       at += sizes[k]!;
       return at - sizes[k]!;
     });

@@ -3,7 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
-import { heapFloats, heapOffset, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { heapFloats, heapOffset, readFloatsInto, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -163,8 +163,8 @@ export abstract class Optimizer {
       const state = { step: stored.step, expAvg: toVariable(stored.expAvg, p.shape), expAvgSq: toVariable(stored.expAvgSq, p.shape) };
       try {
         this.updateParameter(p, grad, state, group);
-        readInto(stored.expAvg, 0, state.expAvg);
-        readInto(stored.expAvgSq, 0, state.expAvgSq);
+        readFloatsInto(stored.expAvg, 0, state.expAvg);
+        readFloatsInto(stored.expAvgSq, 0, state.expAvgSq);
       } finally {
         state.expAvg.dispose();
         state.expAvgSq.dispose();
@@ -188,10 +188,10 @@ export abstract class Optimizer {
       };
       try {
         this.updateParameter(chunk, chunkGrad, state, group);
-        readInto(stored.expAvg, from, state.expAvg);
-        readInto(stored.expAvgSq, from, state.expAvgSq);
+        readFloatsInto(stored.expAvg, from, state.expAvg);
+        readFloatsInto(stored.expAvgSq, from, state.expAvgSq);
         if (writeInPlace) writeInPlace(from, chunk.variable);
-        else readInto(newWeights!, from, chunk.variable);
+        else readFloatsInto(newWeights!, from, chunk.variable);
       } finally {
         chunk.variable.dispose();
         chunkGrad.dispose();
@@ -384,16 +384,6 @@ function wasmLocation(t: tf.Tensor): { backend: WasmBackendLike; start: number }
   if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
   const backend = tf.backend() as unknown as WasmBackendLike;
   return { backend, start: heapOffset(backend, t.dataId) / 4 };
-}
-
-/**
- * Copy a float32 tensor's values into target at offset. On wasm straight from the heap: dataSync would
- * allocate a fresh copy each time, which for BERT-Base's 1.3 GB a step was most of the host path's cost.
- */
-function readInto(target: Float32Array, offset: number, t: tf.Tensor): void {
-  const at = wasmLocation(t);
-  if (at) target.set(heapFloats(at.backend).subarray(at.start, at.start + t.size), offset);
-  else target.set(t.dataSync() as Float32Array, offset);
 }
 
 /**
