@@ -9,6 +9,10 @@
 // run to run. A ring's reduce-scatter would also be deterministic, but only if every chunk is summed in
 // the same order, which the star gets for free.
 //
+// Two processes (the kit's usual case: one per core) are each other's only peer, so both send at once and
+// both combine: one transfer instead of the star's upload, combine and download one after the other. Both
+// run the same combine on the same bytes in rank order, so the results are still bitwise identical.
+//
 // Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
 // failed (an Abort message), so all of them reject with an error naming it, and every later collective
 // rejects at once with the same error.
@@ -254,21 +258,22 @@ function checkOp(op: ReduceOp): void {
 
 // ---- the collectives' arithmetic, shared by the trivial and the TCP group ---------------------------------
 
-/** Sum float32 contributions in rank order in float64, round once (mean: divide before rounding). */
-function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: number): Float32Array {
+/**
+ * Sum float32 contributions in rank order in float64, round once (mean: divide before rounding), into `out`
+ * (which may be one of the contributions: each element is read before it is written).
+ */
+function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: number, out: Float32Array): Float32Array {
   const n = contributions[0]!.length;
   if (contributions.length === 2) {
     // Fast path, same result: a float32 add is the float64 sum rounded once (double rounding through a
     // 53-bit float64 is innocuous for one float32 operation), and halving is exact (bar subnormals).
     const [a, b] = contributions as [Float32Array, Float32Array];
-    const out = a.slice();
-    for (let i = 0; i < n; i++) out[i]! += b[i]!;
-    if (op === "mean") for (let i = 0; i < n; i++) out[i]! *= 0.5;
+    if (op === "mean") for (let i = 0; i < n; i++) out[i] = Math.fround(a[i]! + b[i]!) * 0.5;
+    else for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
     return out;
   }
   const acc = new Float64Array(n);
   for (const c of contributions) for (let i = 0; i < n; i++) acc[i]! += c[i]!;
-  const out = new Float32Array(n);
   if (op === "mean") for (let i = 0; i < n; i++) out[i] = acc[i]! / worldSize;
   else for (let i = 0; i < n; i++) out[i] = acc[i]!;
   return out;
@@ -291,21 +296,44 @@ function decodeRows(bytes: Uint8Array): SparseRows {
 }
 
 function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): SparseRows {
-  const union = new Set<number>();
-  for (const p of parts) for (const i of p.indices) union.add(i);
-  const indices = Int32Array.from([...union].sort((a, b) => a - b));
-  const position = new Map<number, number>();
-  indices.forEach((row, k) => position.set(row, k));
+  const indices = sortedUnion(parts.map((p) => p.indices));
   const acc = new Float64Array(indices.length * rowSize);
   for (const p of parts) {
     for (let k = 0; k < p.indices.length; k++) {
-      const base = position.get(p.indices[k]!)! * rowSize;
+      const base = binarySearch(indices, p.indices[k]!) * rowSize;
       const src = k * rowSize;
       for (let j = 0; j < rowSize; j++) acc[base + j]! += p.rows[src + j]!;
     }
   }
   if (op === "mean") for (let i = 0; i < acc.length; i++) acc[i]! /= worldSize;
-  return { indices, rows: Float32Array.from(acc) };
+  // The Float32Array constructor converts a typed array natively (Float32Array.from iterates).
+  return { indices, rows: new Float32Array(acc) };
+}
+
+/** The distinct values of several Int32Arrays, ascending. */
+function sortedUnion(lists: Int32Array[]): Int32Array {
+  const all = new Int32Array(lists.reduce((n, l) => n + l.length, 0));
+  let at = 0;
+  for (const l of lists) {
+    all.set(l, at);
+    at += l.length;
+  }
+  all.sort();
+  let distinct = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[distinct++] = all[i]!;
+  return all.slice(0, distinct);
+}
+
+/** Where `value` is in the ascending `sorted` (it must be there). */
+function binarySearch(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function validateRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, rank: number): void {
@@ -333,7 +361,9 @@ function concatF32(arrays: Float32Array[]): Float32Array {
 function scatterInto(result: Float32Array, arrays: Float32Array[]): void {
   let at = 0;
   for (const a of arrays) {
-    if (a !== result) a.set(result.subarray(at, at + a.length));
+    // A combine that reduced into this rank's own single array left the result in place already.
+    const inPlace = a.buffer === result.buffer && a.byteOffset === result.byteOffset + at * 4;
+    if (!inPlace) a.set(result.subarray(at, at + a.length));
     at += a.length;
   }
 }
@@ -426,12 +456,13 @@ class TcpProcessGroup implements ProcessGroup {
       parts.forEach((p, r) => {
         if (p.length !== flat.length) {
           throw new ProcessGroupError(
-            `allReduce: rank ${r} sent ${p.length} floats but rank 0 has ${flat.length}; every rank must reduce tensors of the same shapes`,
+            `allReduce: rank ${r} sent ${p.length} floats but rank ${this.rank} has ${flat.length}; every rank must reduce tensors of the same shapes`,
             r,
           );
         }
       });
-      return f32Bytes(reduceDense(parts, op, this.worldSize));
+      // Into this rank's own array: no result buffer per call, and nothing left to copy on this rank.
+      return f32Bytes(reduceDense(parts, op, this.worldSize, parts[this.rank]!));
     }).then((reply) => {
       scatterInto(bytesAsF32(reply), arrays);
       return arrays;
@@ -445,7 +476,7 @@ class TcpProcessGroup implements ProcessGroup {
       const parts = payloads.map(decodeRows);
       parts.forEach((p, r) => {
         if (p.rows.length !== p.indices.length * rowSize) {
-          throw new ProcessGroupError(`allReduceRows: rank ${r} sent rows of a different rowSize than rank 0 (${rowSize})`, r);
+          throw new ProcessGroupError(`allReduceRows: rank ${r} sent rows of a different rowSize than rank ${this.rank} (${rowSize})`, r);
         }
       });
       const reduced = reduceRows(parts, rowSize, op, this.worldSize);
@@ -539,11 +570,12 @@ class TcpProcessGroup implements ProcessGroup {
       };
       this.failCurrent = (err) => finish(err);
       const isRoot = this.rank === 0;
+      const isPair = this.worldSize === 2;
       // Non-root ranks wait a little longer than rank 0, so that when rank 0 times out it can tell them
       // WHICH rank it was waiting for, which is more useful than "rank 0 did not answer".
       const grace = isRoot ? 0 : Math.min(2_000, Math.ceil(this.timeoutMs / 2));
       const timer = setTimeout(() => {
-        const waiting = isRoot ? [...pending] : [0];
+        const waiting = isRoot || isPair ? [...pending] : [0];
         finish(
           new ProcessGroupError(
             `rank ${this.rank}: ${name} #${seq} timed out after ${this.timeoutMs} ms waiting for rank${waiting.length > 1 ? "s" : ""} ` +
@@ -554,7 +586,21 @@ class TcpProcessGroup implements ProcessGroup {
       }, this.timeoutMs + grace);
       const fail = (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null));
 
-      if (isRoot) {
+      if (isPair) {
+        const peer = 1 - this.rank;
+        const socket = this.peers[isRoot ? 1 : 0]!;
+        pending.add(peer);
+        // The send must be complete before combining: combine may write into this rank's own payload.
+        Promise.all([this.sendTo(peer, socket, seq, kind, payload), this.recvFrom(peer, kind, seq)])
+          .then(([, m]) => {
+            if (settled) return;
+            pending.delete(peer);
+            finish(null, combine(isRoot ? [payload, m.payload] : [m.payload, payload]));
+            // combine has read the peer's bytes (and every caller copies out of a reply before the next I/O event).
+            socket.recycle(m.payload);
+          })
+          .catch(fail);
+      } else if (isRoot) {
         const payloads: Uint8Array[] = new Array(this.worldSize);
         payloads[0] = payload;
         for (let r = 1; r < this.worldSize; r++) pending.add(r);
@@ -570,13 +616,20 @@ class TcpProcessGroup implements ProcessGroup {
             const reply = combine(payloads);
             await Promise.all(this.peers.map((p, r) => (r > 0 ? this.sendTo(r, p!, seq, kind, reply) : undefined)));
             finish(null, reply);
+            // Only now: the reply may be a peer's own payload (broadcast), in flight until the sends are done.
+            this.peers.forEach((p, r) => r > 0 && p!.recycle(payloads[r]!));
           })
           .catch(fail);
       } else {
         const root = this.peers[0]!;
         this.sendTo(0, root, seq, kind, payload)
           .then(() => this.recvFrom(0, kind, seq))
-          .then((m) => finish(null, m.payload))
+          .then((m) => {
+            finish(null, m.payload);
+            // Every caller copies out of a reply in the promise callbacks that finish() runs, which all run
+            // before the socket's next data event can reuse this buffer.
+            root.recycle(m.payload);
+          })
           .catch(fail);
       }
     });

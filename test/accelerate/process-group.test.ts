@@ -84,7 +84,7 @@ describe.each([2, 3])("process group with %i processes", (n) => {
   it("allReduce is bitwise the rank-ordered float64 sum rounded once, at every length (odd, empty, below N)", async () => {
     const { exits, outDir } = await runRanks("collectives-worker.ts", ["shards"], n);
     exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
-    const res = Array.from({ length: n }, (_, r) => readRank<{ sum: string[]; mean: string[]; many: string[] }>(outDir, r)!);
+    const res = Array.from({ length: n }, (_, r) => readRank<{ sum: string[]; mean: string[]; many: string[]; broadcasts: string[] }>(outDir, r)!);
     const ranks = Array.from({ length: n }, (_, r) => r);
     SHARD_LENGTHS.forEach((len, k) => {
       const sum = expectedSum(ranks.map((r) => rankInputs(r, len, 200 + len)));
@@ -97,6 +97,11 @@ describe.each([2, 3])("process group with %i processes", (n) => {
     });
     const many = [[1, 401], [6, 402], [0, 403], [9, 404]].map(([len, salt]) => expectedSum(ranks.map((r) => rankInputs(r, len!, salt)), n));
     for (const r of ranks) res[r]!.many.forEach((m, k) => expect(bytesEqual(f32(m), many[k]!), `allReduceMany part ${k}, rank ${r}`).toBe(true));
+    for (const r of ranks) {
+      [501, 502].forEach((salt, k) =>
+        expect(bytesEqual(f32(res[r]!.broadcasts[k]!), rankInputs(n - 1, 300_001, salt)), `broadcast ${k}, rank ${r}`).toBe(true),
+      );
+    }
   });
 
   it("a rank killed mid-collective: every other rank fails within 30 s naming it", async () => {
