@@ -14,8 +14,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
-import { embeddingGradientRows } from "../nn/functional";
-import { readFloatsInto } from "../nn/wasm-simd/heap-kernel";
+import { embeddingGradientRows, setEmbeddingGradientRows } from "../nn/functional";
+import { heapView, overwriteInPlace, readFloatsInto } from "../nn/wasm-simd/heap-kernel";
 import { backward as nnBackward } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";
@@ -175,6 +175,7 @@ export class Accelerator {
   private group: Promise<ProcessGroup> | null = null;
   private readonly loaderStates: LoaderState[] = [];
   private params: Parameter[] = [];
+  private message: Float32Array | null = null;
   /** Set by backward after averaging; cleared when gradients change (zeroGrad). */
   gradientsSynchronized = true;
 
@@ -250,44 +251,66 @@ export class Accelerator {
     return loss;
   }
 
-  /** Average every parameter's gradient across processes (dense ones in one message, embeddings sparse). */
+  /**
+   * Average every parameter's gradient across processes (dense ones in one message, embeddings sparse).
+   * On wasm the averages are written over the local gradients in place: no tensor is made per step.
+   */
   async syncGradients(params: Parameter[] = this.params): Promise<void> {
     const pg = await this.processGroup();
     const trainable = params.filter((p) => p.requiresGrad);
     const sparse = trainable.filter((p) => this.sparseEmbeddings && /embeddings\.weight$/.test(p.name) && p.shape.length === 2 && p.shape[0]! >= SPARSE_MIN_ROWS);
     const dense = trainable.filter((p) => !sparse.includes(p));
-    // A presence flag per parameter: a gradient absent on every process stays absent (the optimizer skips
-    // it, as torch does), one present anywhere is averaged with zeros for the processes that lack it.
-    const present = trainable.map((p) => p.grad !== null);
-    // One flat message: a presence flag per parameter, then every dense gradient (zeros where absent).
+    // One flat message: a presence flag per parameter, then every dense gradient (zeros where absent). A
+    // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
+    // anywhere is averaged with zeros for the processes that lack it.
     const sizes = dense.map((p) => sizeOf(p.shape));
-    const flat = new Float32Array(trainable.length + sizes.reduce((a, b) => a + b, 0));
-    present.forEach((has, i) => (flat[i] = has ? 1 : 0));
+    const flat = this.messageBuffer(trainable.length + sizes.reduce((a, b) => a + b, 0));
+    trainable.forEach((p, i) => (flat[i] = p.grad !== null ? 1 : 0));
     let at = trainable.length;
     const offsets = dense.map((p, k) => {
       if (p.grad) readFloatsInto(flat, at, p.grad);
+      else flat.fill(0, at, at + sizes[k]!);
       at += sizes[k]!;
       return at - sizes[k]!;
     });
-    // The used embedding rows are found and cut out on the backend, and the averaged ones scattered back
-    // there: scanning and rebuilding the whole table in JS cost as much as a fifth of a BERT-Tiny step.
+    // Only the embedding rows this process used travel; scanning or rebuilding the whole table in JS cost as
+    // much as a fifth of a BERT-Tiny step.
     const local = sparse.map((p) => (p.grad ? usedRows(p.grad) : { used: new Int32Array(0), local: new Float32Array(0) }));
     // Issued together, run in this order on every rank (the group serialises its collectives).
     const [, ...reduced] = await Promise.all([
       pg.allReduce(flat, "mean"),
       ...sparse.map((p, k) => pg.allReduceRows(local[k]!.used, local[k]!.local, p.shape[1]!, "mean")),
     ]);
-    const averaged = new Map<Parameter, tf.Tensor>();
-    // subarray: the backend copies (wasm) or keeps the view until the gradients are zeroed together (cpu).
-    dense.forEach((p, k) => averaged.set(p, tf.tensor(flat.subarray(offsets[k]!, offsets[k]! + sizes[k]!), p.shape, "float32")));
-    sparse.forEach((p, k) => averaged.set(p, scatterRows(reduced[k]!.indices, reduced[k]!.rows, p.shape as [number, number])));
-    trainable.forEach((p, i) => {
+    const flagIndex = new Map(trainable.map((p, i) => [p, i]));
+    // A flag > 0 means some process had a gradient: averaged with zeros for those that lacked one.
+    const anywhere = (p: Parameter) => flat[flagIndex.get(p)!]! > 0;
+    dense.forEach((p, k) => {
+      const averaged = flat.subarray(offsets[k]!, offsets[k]! + sizes[k]!);
+      if (p.grad && overwriteInPlace(p.grad, (values) => values.set(averaged))) return;
       p.zeroGrad();
-      // A flag > 0 means some process had a gradient: averaged with zeros for those that lacked one.
-      if (flat[i]! > 0) p.accumulateGrad(averaged.get(p)!);
-      else averaged.get(p)!.dispose();
+      // slice: the cpu backend would keep a view of the message buffer, which the next step overwrites.
+      if (anywhere(p)) p.accumulateGrad(tf.tensor(averaged.slice(), p.shape, "float32"));
+    });
+    sparse.forEach((p, k) => {
+      const { indices, rows } = reduced[k]!;
+      const rowSize = p.shape[1]!;
+      // In place, the rows this process did not use are zero already: only the averaged rows are written.
+      const writeRows = (values: Float32Array) =>
+        indices.forEach((row, j) => values.set(rows.subarray(j * rowSize, (j + 1) * rowSize), row * rowSize));
+      if (p.grad && overwriteInPlace(p.grad, writeRows)) {
+        setEmbeddingGradientRows(p.grad, indices);
+        return;
+      }
+      p.zeroGrad();
+      if (anywhere(p)) p.accumulateGrad(scatterRows(indices, rows, p.shape as [number, number]));
     });
     this.gradientsSynchronized = true;
+  }
+
+  /** The flat gradient message, kept from step to step: a new 13 MB array a step (BERT-Mini) is garbage to collect. */
+  private messageBuffer(length: number): Float32Array {
+    if (this.message?.length !== length) this.message = new Float32Array(length);
+    return this.message;
   }
 
   /** Every process's values, concatenated along the first axis in process order. */
@@ -420,6 +443,14 @@ export function usedRows(grad: tf.Tensor): { used: Int32Array; local: Float32Arr
   const lookedUp = embeddingGradientRows(grad);
   const used = lookedUp ? Int32Array.from(new Set(lookedUp)).sort() : nonZeroRows(grad);
   if (used.length === 0) return { used, local: new Float32Array(0) };
+  const table = heapView(grad);
+  if (table !== null) {
+    // Straight from the wasm heap: no index tensor, gather and read-back (and their garbage) per step.
+    const rowSize = grad.shape[1]!;
+    const local = new Float32Array(used.length * rowSize);
+    used.forEach((row, k) => local.set(table.subarray(row * rowSize, (row + 1) * rowSize), k * rowSize));
+    return { used, local };
+  }
   const rows = tf.tidy(() => tf.gather(grad, tf.tensor1d(used, "int32")));
   // slice: dataSync may hand out the backend's own buffer.
   const local = (rows.dataSync() as Float32Array).slice();

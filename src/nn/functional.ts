@@ -99,6 +99,11 @@ export function embeddingGradientRows(grad: tf.Tensor): Int32Array | null {
   return lookedUpRows.get(grad.dataId) ?? null;
 }
 
+/** `grad`, rewritten in place, may now hold non-zero values in rows `ids` only (the data-parallel exchange). */
+export function setEmbeddingGradientRows(grad: tf.Tensor, ids: Int32Array): void {
+  lookedUpRows.set(grad.dataId, ids);
+}
+
 const lookupRows = tf.customGrad((...args: unknown[]) => {
   const [w, ids] = args as tf.Tensor[];
   const save = args[2] as tf.GradSaveFunc;

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { expectClose, RTOL } from "../helpers/close";
 import { f32, FIXTURES, readRank, ROOT, runRanks, tempDir, waitExit } from "./helpers";
 
-type TrainRecord = { initial: string[]; grads: string[][]; params: string[][]; losses: number[]; length: number; lrAfterOneStep: number };
+type TrainRecord = { initial: string[]; grads: string[][]; resynced: string[]; params: string[][]; losses: number[]; length: number; lrAfterOneStep: number };
 
 async function single(env: Record<string, string>): Promise<string> {
   const outDir = tempDir("acc-single");
@@ -22,17 +22,19 @@ async function single(env: Record<string, string>): Promise<string> {
 
 const same = (a: string, b: string) => a === b;
 
-describe("Accelerator training on 2 processes", () => {
+// wasm writes the averages over the local gradients in place; cpu makes new tensors.
+describe.each(["cpu", "wasm"])("Accelerator training on 2 processes (%s backend)", (backend) => {
   it("averaged gradients equal the 1-process batch-8 gradient; ranks bitwise identical; params close after 3 steps", async () => {
-    const oneDir = await single({ MODE: "train" });
+    const oneDir = await single({ MODE: "train", KIT_BACKEND: backend });
     const one = readRank<TrainRecord>(oneDir, 0)!;
-    const { exits, outDir } = await runRanks("accelerator-worker.ts", [], 2, { MODE: "train" });
+    const { exits, outDir } = await runRanks("accelerator-worker.ts", [], 2, { MODE: "train", KIT_BACKEND: backend });
     exits.forEach((e, r) => expect(e.code, `rank ${r}: ${e.stderr}`).toBe(0));
     const [r0, r1] = [readRank<TrainRecord>(outDir, 0)!, readRank<TrainRecord>(outDir, 1)!];
     // prepare broadcast rank 0's initial parameters (rank 1 was initialised from another seed).
     r1.initial.forEach((p, k) => expect(same(p, r0.initial[k]!), `initial param ${k}`).toBe(true));
     r0.initial.forEach((p, k) => expect(same(p, one.initial[k]!), `initial param ${k} vs 1 process`).toBe(true));
     expect(r0.length).toBe(Math.ceil(24 / 4 / 2));
+    for (const r of [r0, r1]) r.resynced.forEach((g, k) => expect(same(g, r.grads[0]![k]!), `grad ${k} averaged twice`).toBe(true));
     for (let s = 0; s < 3; s++) {
       r1.grads[s]!.forEach((g, k) => expect(same(g, r0.grads[s]![k]!), `step ${s} grad ${k} bitwise`).toBe(true));
       r1.params[s]!.forEach((p, k) => expect(same(p, r0.params[s]![k]!), `step ${s} param ${k} bitwise`).toBe(true));
@@ -46,7 +48,8 @@ describe("Accelerator training on 2 processes", () => {
   });
 
   it("sparse embedding-gradient exchange gives bitwise the dense result", async () => {
-    const [sparse, dense] = [await runRanks("accelerator-worker.ts", [], 2, { MODE: "train" }), await runRanks("accelerator-worker.ts", [], 2, { MODE: "train", SPARSE: "0" })];
+    const env = { MODE: "train", KIT_BACKEND: backend };
+    const [sparse, dense] = [await runRanks("accelerator-worker.ts", [], 2, env), await runRanks("accelerator-worker.ts", [], 2, { ...env, SPARSE: "0" })];
     for (const run of [sparse, dense]) run.exits.forEach((e, r) => expect(e.code, `rank ${r}: ${e.stderr}`).toBe(0));
     const a = readRank<TrainRecord>(sparse.outDir, 0)!;
     const b = readRank<TrainRecord>(dense.outDir, 0)!;

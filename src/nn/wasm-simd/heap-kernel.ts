@@ -115,9 +115,31 @@ export function renewHeapId(backend: WasmBackendLike, dataId: object): void {
  * data-parallel training, 13 MB of garbage a step per BERT-Mini rank). Elsewhere through dataSync.
  */
 export function readFloatsInto(target: Float32Array, offset: number, t: tf.Tensor): void {
-  if (tf.getBackend() === "wasm" && t.dtype === "float32") {
-    const backend = tf.backend() as unknown as WasmBackendLike;
-    const start = heapOffset(backend, t.dataId) / 4;
-    target.set(heapFloats(backend).subarray(start, start + t.size), offset);
-  } else target.set(t.dataSync() as Float32Array, offset);
+  target.set(heapView(t) ?? (t.dataSync() as Float32Array), offset);
+}
+
+/**
+ * A float32 tensor's values as a view into the wasm heap, or null off wasm (or for another dtype). Use it at
+ * once: the next TF.js operation may grow the heap, which replaces the buffer under the view.
+ */
+export function heapView(t: tf.Tensor): Float32Array | null {
+  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  if (backend.dataIdMap.get(t.dataId) === undefined) return null;
+  const start = heapOffset(backend, t.dataId) / 4;
+  return heapFloats(backend).subarray(start, start + t.size);
+}
+
+/**
+ * Let `write` change a float32 tensor's values in place, then give it a new backend id (see renewHeapId). Only
+ * on wasm and when the tensor alone holds its buffer; else returns false without calling `write`, and the
+ * caller makes a new tensor instead. Saves a tensor allocation and a copy into the heap per write.
+ */
+export function overwriteInPlace(t: tf.Tensor, write: (values: Float32Array) => void): boolean {
+  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return false;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  if (backend.refCount(t.dataId) !== 1 || !heapIdsRenewable(backend)) return false;
+  write(heapView(t)!);
+  renewHeapId(backend, t.dataId);
+  return true;
 }
