@@ -123,7 +123,8 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
     const { server, peers } = await acceptPeers(dist.masterAddr, dist.masterPort, dist.worldSize, deadline, initTimeoutMs);
     return new TcpProcessGroup(0, dist.worldSize, dist.localRank, timeoutMs, peers, server);
   }
-  const socket = new FramedSocket(await connectWithRetry(dist.masterAddr, dist.masterPort, deadline));
+  const connected = await connectWithRetry(dist.masterAddr, dist.masterPort, deadline);
+  const socket = new FramedSocket(connected.socket, connected.reads);
   const hello = encodeValue({ magic: MAGIC, rank: dist.rank, worldSize: dist.worldSize });
   await socket.send(0, Op.Hello, dist.rank, hello);
   const reply = await withDeadline(socket.recv(), deadline, () =>
@@ -297,7 +298,8 @@ function decodeRows(bytes: Uint8Array): SparseRows {
 
 function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): SparseRows {
   const indices = sortedUnion(parts.map((p) => p.indices));
-  const acc = new Float64Array(indices.length * rowSize);
+  // Two ranks: float32 adds into zeros give the float64 sum rounded once, as in reduceDense's fast path.
+  const acc = parts.length === 2 ? new Float32Array(indices.length * rowSize) : new Float64Array(indices.length * rowSize);
   for (const p of parts) {
     for (let k = 0; k < p.indices.length; k++) {
       const base = binarySearch(indices, p.indices[k]!) * rowSize;
@@ -307,7 +309,7 @@ function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSiz
   }
   if (op === "mean") for (let i = 0; i < acc.length; i++) acc[i]! /= worldSize;
   // The Float32Array constructor converts a typed array natively (Float32Array.from iterates).
-  return { indices, rows: new Float32Array(acc) };
+  return { indices, rows: acc instanceof Float32Array ? acc : new Float32Array(acc) };
 }
 
 /** The distinct values of several Int32Arrays, ascending. */

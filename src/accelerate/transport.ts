@@ -49,10 +49,18 @@ export class FramedSocket {
   /** A big frame's buffer handed back by its consumer, for the next frame of the same length. */
   private spare: ArrayBuffer | null = null;
 
-  constructor(readonly socket: net.Socket) {
+  /**
+   * `reads`: the socket was made with an `onread` buffer (see connectWithRetry) whose callback feeds this
+   * object; else it listens to 'data' events.
+   */
+  constructor(
+    readonly socket: net.Socket,
+    reads?: ReadSink,
+  ) {
     socket.setNoDelay(true); // a collective is a request/response exchange: Nagle would add ~40 ms per round
     socket.setKeepAlive(true, 5_000); // a host that vanishes without FIN is noticed by the collective timeout anyway
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (reads) reads.onData = (chunk) => this.onData(chunk);
+    else socket.on("data", (chunk: Buffer) => this.onData(chunk));
     let lastError = "";
     socket.on("error", (err: NodeJS.ErrnoException) => {
       lastError = err.code ?? err.message;
@@ -253,13 +261,28 @@ export function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** Connect to host:port, retrying while the listener is not up yet (rank 0 may start last). */
-export async function connectWithRetry(host: string, port: number, deadline: number): Promise<net.Socket> {
+/** Where a socket made with an `onread` buffer delivers what it reads (the buffer is reused after each call). */
+export interface ReadSink {
+  onData: (chunk: Buffer) => void;
+}
+
+/** Bytes read at once into a connected socket's own buffer. */
+const READ_BUFFER_BYTES = 1 << 20;
+
+/**
+ * Connect to host:port, retrying while the listener is not up yet (rank 0 may start last). The socket reads
+ * into one buffer of its own, handed to `reads`: by default Node allocates a fresh 64 KiB buffer per read,
+ * 200 of them for one BERT-Mini gradient message, garbage that brings V8's full collections several times a
+ * step.
+ */
+export async function connectWithRetry(host: string, port: number, deadline: number): Promise<{ socket: net.Socket; reads: ReadSink }> {
   let lastError = "";
+  const reads: ReadSink = { onData: () => undefined };
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const s = net.connect({ host, port });
+      const socket = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host, port, onread: { buffer, callback: (n: number, buf: Uint8Array) => (reads.onData(Buffer.from(buf.buffer, buf.byteOffset, n)), true) } });
         const onError = (err: NodeJS.ErrnoException) => {
           s.destroy();
           reject(err);
@@ -273,6 +296,7 @@ export async function connectWithRetry(host: string, port: number, deadline: num
         s.setTimeout(Math.max(left, 1), () => onError(Object.assign(new Error("connect timed out"), { code: "ETIMEDOUT" })));
         s.once("connect", () => s.setTimeout(0));
       });
+      return { socket, reads };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       lastError = e.code ?? e.message;
