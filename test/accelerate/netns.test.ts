@@ -55,14 +55,15 @@ if (skipReason) console.log(`SKIPPED two-host test: ${skipReason}`);
 afterAll(tearDown);
 
 describe.skipIf(skipReason !== null)("two hosts in network namespaces", () => {
-  it("2 machines × 2 processes: collectives across the veth link, bitwise identical everywhere", async () => {
+  // 2 processes: the pair exchange (both ranks send and combine); 4: the star around rank 0.
+  it.each([2, 4])("2 machines, %i processes: collectives across the veth link, bitwise identical everywhere", async (numProcesses) => {
     const outDir = tempDir("netns");
-    const port = 29000 + (process.pid % 500);
+    const port = 29000 + (process.pid % 500) + numProcesses;
     const hosts = [nsA, nsB].map((ns, machineRank) => {
       const options = {
         script: join(FIXTURES, "collectives-worker.ts"),
         args: ["basic"],
-        numProcesses: 4,
+        numProcesses,
         numMachines: 2,
         machineRank,
         mainProcessIp: addrA,
@@ -81,11 +82,12 @@ describe.skipIf(skipReason !== null)("two hosts in network namespaces", () => {
     });
     const exits = await Promise.all(hosts);
     exits.forEach((e, m) => expect(e.code, `machine ${m}: ${e.stderr}`).toBe(0));
-    const results = [0, 1, 2, 3].map((r) => readRank<{ sum: string; gn: number[][] }>(outDir, r));
-    for (const r of [0, 1, 2, 3]) {
+    const ranks = Array.from({ length: numProcesses }, (_, r) => r);
+    const results = ranks.map((r) => readRank<{ sum: string; gn: number[][] }>(outDir, r));
+    for (const r of ranks) {
       expect(results[r], `rank ${r} wrote no result`).not.toBeNull();
       expect(Buffer.from(f32(results[r]!.sum).buffer).equals(Buffer.from(f32(results[0]!.sum).buffer))).toBe(true);
-      expect(results[r]!.gn).toEqual([[0, 0], [1, 10], [2, 20], [3, 30]]);
+      expect(results[r]!.gn).toEqual(ranks.map((k) => [k, 10 * k]));
     }
   });
 
