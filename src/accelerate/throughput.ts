@@ -31,6 +31,12 @@ export interface AccelerateThroughputOptions {
   shape?: ThroughputShapeName | BertShape;
   /** Process counts to run, in order; the speed-up is last versus first (default [1, 2]). */
   processCounts?: number[];
+  /**
+   * Rounds of processCounts, run one after the other (default 1). The speed-up is then taken from each
+   * count's median: on a shared or throttled machine one process's rate alone moves by several percent from
+   * run to run, as much as the effect measured, and interleaving keeps slow drift out of the ratio.
+   */
+  rounds?: number;
   /** Timed steps per run (default 20) after `warmup` untimed ones (default 3). */
   steps?: number;
   warmup?: number;
@@ -84,8 +90,12 @@ export interface AccelerateThroughputResult {
   steps: number;
   sparseEmbeddingGradients: boolean;
   runs: ThroughputRun[];
-  /** examples/s of the last process count over the first. */
+  /** Every run in the order made: `rounds` times processCounts. */
+  rounds: number;
+  /** Median examples/s of the last process count over the first's. */
   speedup: number;
+  /** The last count over the first within each round. */
+  speedupByRound: number[];
   /** The same ratio from CPU time per step (n x batch / cpuMsPerStep): what an otherwise idle machine would give, minus waiting. */
   cpuSpeedup: number;
   /** os.loadavg() before and after: the machine may be shared, which skews the comparison. */
@@ -118,6 +128,8 @@ export async function measureAccelerateThroughput(options: AccelerateThroughputO
   };
   processCounts.forEach((n) => positiveInt("every processCounts entry", n));
   if (processCounts.length === 0) throw new Error("measureAccelerateThroughput: processCounts is empty; pass e.g. [1, 2].");
+  const rounds = options.rounds ?? 1;
+  positiveInt("rounds", rounds);
   const base: Omit<ThroughputWorkerOptions, "outFile"> = {
     shape,
     steps: options.steps ?? 20,
@@ -135,8 +147,8 @@ export async function measureAccelerateThroughput(options: AccelerateThroughputO
   const dir = mkdtempSync(join(tmpdir(), "kit-accel-throughput-"));
   const runs: ThroughputRun[] = [];
   try {
-    for (const numProcesses of processCounts) {
-      const outFile = join(dir, `run-${numProcesses}.json`);
+    for (const [round, numProcesses] of Array.from({ length: rounds }, (_, k) => processCounts.map((n) => [k, n] as const)).flat()) {
+      const outFile = join(dir, `run-${round}-${numProcesses}.json`);
       const captured: Buffer[] = [];
       const sink = options.stderr ?? new PassThrough().on("data", (d: Buffer) => captured.push(d));
       const result = await launchProcesses({
@@ -158,6 +170,9 @@ export async function measureAccelerateThroughput(options: AccelerateThroughputO
     rmSync(dir, { recursive: true, force: true });
   }
   const name = typeof shapeOption === "string" ? shapeOption : "custom";
+  const [first, last] = [processCounts[0]!, processCounts[processCounts.length - 1]!];
+  const of = (n: number, f: (r: ThroughputRun) => number) => median(runs.filter((r) => r.numProcesses === n).map(f));
+  const perRound = runs.length / rounds;
   return {
     shape: { name, ...shape },
     backend: base.backend,
@@ -166,8 +181,10 @@ export async function measureAccelerateThroughput(options: AccelerateThroughputO
     steps: base.steps,
     sparseEmbeddingGradients: base.sparseEmbeddingGradients,
     runs,
-    speedup: runs[runs.length - 1]!.examplesPerSecond / runs[0]!.examplesPerSecond,
-    cpuSpeedup: cpuRate(runs[runs.length - 1]!) / cpuRate(runs[0]!),
+    rounds,
+    speedup: of(last, (r) => r.examplesPerSecond) / of(first, (r) => r.examplesPerSecond),
+    speedupByRound: Array.from({ length: rounds }, (_, k) => runs[k * perRound + perRound - 1]!.examplesPerSecond / runs[k * perRound]!.examplesPerSecond),
+    cpuSpeedup: of(last, cpuRate) / of(first, cpuRate),
     loadAverageBefore,
     loadAverageAfter: loadavg(),
     cpus: cpus().length,
@@ -178,6 +195,13 @@ function cpuRate(run: ThroughputRun): number {
   return run.numProcesses / run.cpuMsPerStep;
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** One line per run, for a terminal. */
 export function formatThroughput(r: AccelerateThroughputResult): string {
   const head = `${r.shape.name} (L${r.shape.numHiddenLayers}/H${r.shape.hiddenSize}), ${r.backend}, batch ${r.batchSize}x${r.seqLength} per process, ${r.steps} steps, ${r.sparseEmbeddingGradients ? "sparse" : "dense"} embedding exchange`;
@@ -186,5 +210,6 @@ export function formatThroughput(r: AccelerateThroughputResult): string {
       `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
   );
   const load = `load average ${r.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${r.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after, ${r.cpus} cores`;
-  return [head, ...rows, `  speed-up ${r.speedup.toFixed(2)}x (from CPU time: ${r.cpuSpeedup.toFixed(2)}x); ${load}`].join("\n");
+  const rounds = r.rounds > 1 ? `median of ${r.rounds} interleaved rounds (${r.speedupByRound.map((x) => `${x.toFixed(2)}x`).join(", ")}); ` : "";
+  return [head, ...rows, `  speed-up ${r.speedup.toFixed(2)}x, ${rounds}from CPU time: ${r.cpuSpeedup.toFixed(2)}x; ${load}`].join("\n");
 }

@@ -19,6 +19,17 @@ describe("measureAccelerateThroughput", () => {
     expect(formatThroughput(r)).toMatch(/2 process\(es\) x 1 thread\(s\): [\d.]+ examples\/s/);
   });
 
+  it("interleaves rounds of the process counts and takes the speed-up from each count's median", async () => {
+    const shape = { numHiddenLayers: 1, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 };
+    const r = await measureAccelerateThroughput({ shape, processCounts: [1, 2], rounds: 3, steps: 2, warmup: 1, wasmThreads: 1 });
+    expect(r.runs.map((x) => x.numProcesses)).toEqual([1, 2, 1, 2, 1, 2]);
+    const rate = (n: number) => r.runs.filter((x) => x.numProcesses === n).map((x) => x.examplesPerSecond).sort((a, b) => a - b)[1]!;
+    expect(r.speedup).toBeCloseTo(rate(2) / rate(1), 12);
+    expect(r.speedupByRound).toHaveLength(3);
+    r.speedupByRound.forEach((x, k) => expect(x).toBeCloseTo(r.runs[2 * k + 1]!.examplesPerSecond / r.runs[2 * k]!.examplesPerSecond, 12));
+    expect(formatThroughput(r)).toMatch(/median of 3 interleaved rounds \([\d.]+x, [\d.]+x, [\d.]+x\)/);
+  });
+
   it("rejects an unknown shape by name", async () => {
     await expect(measureAccelerateThroughput({ shape: "huge" as "tiny" })).rejects.toThrow(/unknown shape "huge"; use one of tiny, mini, small/);
   });
