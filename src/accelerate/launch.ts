@@ -30,6 +30,21 @@ export interface LaunchOptions {
   stderr?: NodeJS.WritableStream;
   /** Called once the processes are spawned, with their pids by local rank (tests record them). */
   onSpawn?: (pids: number[]) => void;
+  /** V8 flags for every process (default: gcFlagsFor(this machine's process count), see there). */
+  v8Flags?: string[];
+}
+
+/**
+ * V8 flags for `localCount` processes on this machine. When they take every core (the launcher's one process
+ * per core), V8's concurrent marking threads have no idle core to run on: they take the other rank's, which
+ * then arrives late at the gradient exchange. And incremental marking finishes its collections in tasks, which
+ * run when a rank waits in that exchange: the wait grows by the collection. Marking on the main thread, in one
+ * go, avoids both. Measured on BERT-Mini, 2 processes on 2 cores, 4 interleaved pairs of 20-step runs: 11.96-13.01
+ * -> 12.24-12.97 examples/s (mean +2.4 %, median +4 %), the exchange 90-111 -> 54-63 ms; one process on its
+ * own: no measurable change (bench/NOTES.md).
+ */
+export function gcFlagsFor(localCount: number, cores = os.availableParallelism()): string[] {
+  return localCount >= cores && localCount > 1 ? ["--no-concurrent-marking", "--no-incremental-marking"] : [];
 }
 
 export interface RankFailure {
@@ -169,9 +184,10 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
   // One wasm thread pool per process would put 2 × cores threads on the cores: each process gets its share
   // of this machine's cores, unless the caller chose (KIT_WASM_THREADS in the environment or options.env).
   const wasmThreads = options.env?.KIT_WASM_THREADS ?? process.env.KIT_WASM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / localCount)));
+  const v8Flags = options.v8Flags ?? gcFlagsFor(localCount);
   const done = Array.from({ length: localCount }, (_, localRank) => {
     const rank = machineRank * localCount + localRank;
-    const child = spawn(process.execPath, [...nodeArgsFor(script), ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [...v8Flags, ...nodeArgsFor(script), ...(options.args ?? [])], {
       env: {
         ...process.env,
         ...options.env,

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { gcFlagsFor } from "../../src/accelerate/launch";
 import { FIXTURES, ROOT, isAlive, readRank, tempDir, waitExit } from "./helpers";
 
 function startLauncher(options: object, outDir: string, env: Record<string, string> = {}) {
@@ -79,6 +80,18 @@ describe("launcher", () => {
       expect(e.code, e.stderr).toBe(0);
       for (const r of [0, 1]) expect(readRank<{ wasmThreads?: string }>(outDir, r)?.wasmThreads).toBe(expected);
     }
+  });
+
+  it("runs V8's marking on each rank's main thread when the ranks take every core, and only then", async () => {
+    expect(gcFlagsFor(2, 2)).toEqual(["--no-concurrent-marking", "--no-incremental-marking"]);
+    expect(gcFlagsFor(3, 2)).toEqual(["--no-concurrent-marking", "--no-incremental-marking"]);
+    expect(gcFlagsFor(2, 4)).toEqual([]);
+    expect(gcFlagsFor(1, 1)).toEqual([]);
+    const outDir = tempDir("launch-v8-flags");
+    const { exit } = startLauncher({ script: worker, args: ["basic"], numProcesses: 2 }, outDir);
+    expect((await exit).code).toBe(0);
+    const expected = availableParallelism() <= 2 ? ["--no-concurrent-marking", "--no-incremental-marking"] : [];
+    for (const r of [0, 1]) expect(readRank<{ execArgv: string[] }>(outDir, r)!.execArgv.filter((a) => a.startsWith("--no-"))).toEqual(expected);
   });
 
   it("SIGTERM to the launcher stops every rank (no orphan) and exits 143", async () => {
