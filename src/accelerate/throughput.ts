@@ -89,8 +89,8 @@ export interface AccelerateThroughputResult {
   seqLength: number;
   steps: number;
   sparseEmbeddingGradients: boolean;
-  runs: ThroughputRun[];
   /** Every run in the order made: `rounds` times processCounts. */
+  runs: ThroughputRun[];
   rounds: number;
   /** Median examples/s of the last process count over the first's. */
   speedup: number;

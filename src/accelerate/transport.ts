@@ -272,11 +272,12 @@ const READ_BUFFER_BYTES = 1 << 20;
 /**
  * Connect to host:port, retrying while the listener is not up yet (rank 0 may start last). The socket reads
  * into one buffer of its own, handed to `reads`: by default Node allocates a fresh 64 KiB buffer per read,
- * 200 of them for one BERT-Mini gradient message, garbage that brings V8's full collections several times a
- * step.
+ * 200 of them (13 MB of garbage) for one BERT-Mini gradient message (measured: 27 -> 22 full collections in
+ * 20 steps on the rank that reads this way).
  */
 export async function connectWithRetry(host: string, port: number, deadline: number): Promise<{ socket: net.Socket; reads: ReadSink }> {
   let lastError = "";
+  // Replaced by the FramedSocket made right after connecting; rank 0 says nothing before this side's Hello.
   const reads: ReadSink = { onData: () => undefined };
   const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   for (let attempt = 0; ; attempt++) {
