@@ -10,7 +10,7 @@
 // drops what the package cached from their old values (XNNPACK's packed matMul weights, see renewHeapId).
 // Otherwise the caller runs the op sequence.
 import * as tf from "@tensorflow/tfjs-core";
-import { heapIdsRenewable, heapKernel, heapMemory, heapOffset, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { heapKernel, heapMemory, heapOffset, ownsHeapBuffer, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 import type { AdamParamState } from "./optimizer";
 
 /** adamw.ts's scalars, as float64 values (each rounded to float32 here, as tf.scalar(x, "float32") does). */
@@ -82,8 +82,8 @@ function heapOperands(param: tf.Variable, grad: tf.Tensor, state: AdamParamState
   const backend = tf.backend() as unknown as WasmBackendLike;
   // Written in place: the variable must be the buffer's only holder. The gradient is only read; a count of
   // 0 means it is not in this backend (disposed, or on another backend): the op sequence says so properly.
-  if ([param, expAvg, expAvgSq].some((t) => backend.refCount(t.dataId) !== 1) || backend.refCount(grad.dataId) < 1) return null;
-  if (new Set(all.map((t) => t.dataId)).size !== all.length || !heapIdsRenewable(backend)) return null;
+  if ([param, expAvg, expAvgSq].some((t) => !ownsHeapBuffer(t)) || backend.refCount(grad.dataId) < 1) return null;
+  if (new Set(all.map((t) => t.dataId)).size !== all.length) return null;
   return {
     backend,
     exports: heapKernel("adamw", heapMemory(backend)),

@@ -3,7 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
-import { heapFloats, heapOffset, readFloatsInto, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { heapFloats, heapOffset, heapView, ownsHeapBuffer, readFloatsInto, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -371,12 +371,11 @@ function toVariable(data: Float32Array, shape: number[]): tf.Variable {
  */
 function sliceRows(t: tf.Tensor, row: number, n: number): tf.Tensor {
   const shape = [n, ...t.shape.slice(1)];
-  const at = wasmLocation(t);
-  if (!at) return tf.slice(t, [row, ...t.shape.slice(1).map(() => 0)], shape);
+  const heap = heapView(t);
+  if (!heap) return tf.slice(t, [row, ...t.shape.slice(1).map(() => 0)], shape);
   const rowSize = t.size / t.shape[0]!;
   // slice() copies into JS memory first: the upload may grow the heap, which detaches views of it.
-  const values = heapFloats(at.backend).slice(at.start + row * rowSize, at.start + (row + n) * rowSize);
-  return tf.tensor(values, shape, "float32");
+  return tf.tensor(heap.slice(row * rowSize, (row + n) * rowSize), shape, "float32");
 }
 
 /** The wasm backend and where a float32 tensor starts in its heap (in floats), or null on other backends. */
@@ -392,8 +391,8 @@ function wasmLocation(t: tf.Tensor): { backend: WasmBackendLike; start: number }
  * backend's caches keyed on the old contents are dropped by a new id); otherwise null.
  */
 function inPlaceWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => void) | null {
-  const dst = wasmLocation(v);
-  if (!dst || dst.backend.refCount(v.dataId) !== 1) return null;
+  if (!ownsHeapBuffer(v)) return null;
+  const dst = wasmLocation(v)!;
   return (offset, values) => {
     const src = wasmLocation(values)!;
     heapFloats(dst.backend).copyWithin(dst.start + offset, src.start, src.start + values.size);

@@ -136,10 +136,18 @@ export function heapView(t: tf.Tensor): Float32Array | null {
  * caller makes a new tensor instead. Saves a tensor allocation and a copy into the heap per write.
  */
 export function overwriteInPlace(t: tf.Tensor, write: (values: Float32Array) => void): boolean {
+  if (!ownsHeapBuffer(t)) return false;
+  write(heapView(t)!);
+  renewHeapId(tf.backend() as unknown as WasmBackendLike, t.dataId);
+  return true;
+}
+
+/**
+ * Whether a float32 tensor's wasm heap buffer may be written in place: it alone holds the buffer (reference
+ * count 1: no other tensor sees it change) and its id can be renewed afterwards (see renewHeapId).
+ */
+export function ownsHeapBuffer(t: tf.Tensor): boolean {
   if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return false;
   const backend = tf.backend() as unknown as WasmBackendLike;
-  if (backend.refCount(t.dataId) !== 1 || !heapIdsRenewable(backend)) return false;
-  write(heapView(t)!);
-  renewHeapId(backend, t.dataId);
-  return true;
+  return backend.dataIdMap.get(t.dataId) !== undefined && backend.refCount(t.dataId) === 1 && heapIdsRenewable(backend);
 }
