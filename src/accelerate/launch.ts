@@ -143,6 +143,22 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
   const children: ChildProcess[] = [];
   const exited: boolean[] = new Array(localCount).fill(false);
   const failures: RankFailure[] = [];
+  // The event-loop turn each failure was seen in. libuv reaps every child that has died when it handles a
+  // SIGCHLD, in its own order: a rank killed by a signal and one that exited on noticing it can come in one
+  // turn, the second first. Within a turn, a death by signal is taken as the cause (see the sort below).
+  const failureTurns: number[] = [];
+  let turn = 0;
+  let turnClosing = false;
+  const currentTurn = () => {
+    if (!turnClosing) {
+      turnClosing = true;
+      setImmediate(() => {
+        turn++;
+        turnClosing = false;
+      });
+    }
+    return turn;
+  };
   let stopping = false;
   let killTimer: NodeJS.Timeout | null = null;
 
@@ -158,9 +174,11 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
       }
     }
   };
+  let stopTurn = -1;
   const stopAll = () => {
     if (stopping) return;
     stopping = true;
+    stopTurn = currentTurn();
     children.forEach((c, i) => !exited[i] && signalGroup(c, "SIGTERM"));
     killTimer = setTimeout(() => children.forEach((c, i) => !exited[i] && signalGroup(c, "SIGKILL")), grace);
     killTimer.unref();
@@ -214,16 +232,19 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
         stderr.write(`launch: could not start rank ${rank}: ${err.message}\n`);
         exited[localRank] = true;
         failures.push({ rank, code: null, signal: null });
+        failureTurns.push(currentTurn());
         stopAll();
         resolveExit();
       });
-      // "exit" (not "close", which also waits for the pipes) so that failures are recorded in the order
-      // the processes died: the rank that failed first, then those that noticed it.
+      // "exit" (not "close", which also waits for the pipes) so that failures are recorded as the processes
+      // are reaped: the rank that failed first, then those that noticed it (within one turn, see failureTurns).
       child.on("exit", (code, signal) => {
         exited[localRank] = true;
-        const stoppedByUs = stopping && (signal === "SIGTERM" || signal === "SIGKILL");
+        // Reaped in the turn that decided to stop everyone, it died before our signal went out.
+        const stoppedByUs = stopping && (signal === "SIGTERM" || signal === "SIGKILL") && currentTurn() > stopTurn;
         if ((code !== 0 || signal !== null) && !stoppedByUs) {
           failures.push({ rank, code, signal });
+          failureTurns.push(currentTurn());
           stopAll();
         }
       });
@@ -244,6 +265,9 @@ export async function launchProcesses(options: LaunchOptions): Promise<LaunchRes
     return { exitCode: code, failures, message: `launch: stopped all ${localCount} processes on ${interrupted}` };
   }
   if (failures.length === 0) return { exitCode: 0, failures, message: "" };
+  const order = failures.map((f, k) => ({ f, k, turn: failureTurns[k]! }));
+  order.sort((a, b) => a.turn - b.turn || Number(b.f.signal !== null) - Number(a.f.signal !== null) || a.k - b.k);
+  failures.splice(0, failures.length, ...order.map((o) => o.f));
   const first = failures[0]!;
   const others = failures.slice(1).map(describeFailure);
   const message =

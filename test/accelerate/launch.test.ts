@@ -55,6 +55,16 @@ describe.each([2, 3])("launcher with %i processes", (n) => {
 });
 
 describe("launcher", () => {
+  it("names the rank killed by a signal, not the one that exited on noticing it, when both are reaped together", async () => {
+    const outDir = tempDir("launch-order");
+    // The launcher is busy for 3 s after spawning: rank 1's SIGKILL and rank 0's exit(3) 300 ms later are both
+    // waiting when it next looks, in libuv's order rather than the order they died in.
+    const { exit } = startLauncher({ script: worker, args: ["crashThenReact"], numProcesses: 2 }, outDir, { OUT_DIR: outDir, LAUNCHER_BUSY_MS: "3000" });
+    const e = await exit;
+    expect(e.stderr).toMatch(/launch failed: rank 1 was killed by signal SIGKILL \(then rank 0 exited with code 3\)/);
+    expect(e.code).toBe(1);
+  });
+
   it("prefixes the output of ranks > 0 and exits 0 when all succeed", async () => {
     const outDir = tempDir("launch-ok");
     const { exit } = startLauncher({ script: worker, args: ["basic"], numProcesses: 2 }, outDir, { OUT_DIR: outDir });
