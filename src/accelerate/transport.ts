@@ -12,6 +12,8 @@ export const HEADER_BYTES = 8;
 const MAX_FRAME = 0x7fff_ffff;
 /** Frames at least this big may be received into a recycled buffer (see FramedSocket.recycle). */
 const RECYCLE_MIN_BYTES = 1 << 20;
+/** How many such buffers a socket keeps. */
+const MAX_SPARES = 4;
 
 export enum Op {
   Hello = 1,
@@ -46,8 +48,8 @@ export class FramedSocket {
   private headerFill = 0;
   private frame: Uint8Array | null = null;
   private frameFill = 0;
-  /** A big frame's buffer handed back by its consumer, for the next frame of the same length. */
-  private spare: ArrayBuffer | null = null;
+  /** Big frames' buffers handed back by their consumer, for the next frames of the same lengths. */
+  private spares: ArrayBuffer[] = [];
 
   /**
    * `reads`: the socket was made with an `onread` buffer (see connectWithRetry) whose callback feeds this
@@ -77,22 +79,27 @@ export class FramedSocket {
     else this.closeListeners.push(listener);
   }
 
-  /** Send one message; resolves once the kernel has taken the bytes (so the caller may reuse its array). */
-  send(seq: number, op: Op, sender: number, payload: Uint8Array = new Uint8Array(0), flags = 0): Promise<void> {
+  /**
+   * Send one message whose payload is `payload`, or the concatenation of several parts (written together
+   * without being copied into one buffer first). Resolves once the kernel has taken the bytes: until then
+   * the caller must not change them.
+   */
+  send(seq: number, op: Op, sender: number, payload: Uint8Array | readonly Uint8Array[] = new Uint8Array(0), flags = 0): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`cannot send: ${this.closed.detail}`));
+    const parts = (payload instanceof Uint8Array ? [payload] : payload).filter((p) => p.byteLength > 0);
     const head = Buffer.allocUnsafe(4 + HEADER_BYTES);
-    head.writeUInt32LE(HEADER_BYTES + payload.byteLength, 0);
+    head.writeUInt32LE(HEADER_BYTES + parts.reduce((n, p) => n + p.byteLength, 0), 0);
     head.writeUInt32LE(seq >>> 0, 4);
     head.writeUInt8(op, 8);
     head.writeUInt8(flags, 9);
     head.writeUInt16LE(sender, 10);
     return new Promise((resolve, reject) => {
-      // cork/uncork makes header and payload one write without copying the payload into a new buffer.
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      // cork/uncork makes header and parts one write (writev) without copying them into a new buffer.
       this.socket.cork();
-      this.socket.write(head);
-      this.socket.write(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), (err) =>
-        err ? reject(err) : resolve(),
-      );
+      if (parts.length === 0) this.socket.write(head, done);
+      else this.socket.write(head);
+      parts.forEach((p, i) => this.socket.write(Buffer.from(p.buffer, p.byteOffset, p.byteLength), i === parts.length - 1 ? done : undefined));
       this.socket.uncork();
     });
   }
@@ -114,7 +121,10 @@ export class FramedSocket {
    * each time is 13 MB of garbage and as many first-touch page faults.
    */
   recycle(payload: Uint8Array): void {
-    if (payload.buffer instanceof ArrayBuffer && payload.buffer.byteLength >= RECYCLE_MIN_BYTES) this.spare = payload.buffer;
+    if (!(payload.buffer instanceof ArrayBuffer) || payload.buffer.byteLength < RECYCLE_MIN_BYTES) return;
+    if (this.spares.includes(payload.buffer)) return;
+    // A two-process allReduce receives two frames a step (one per half); a few more lengths may alternate.
+    if (this.spares.push(payload.buffer) > MAX_SPARES) this.spares.shift();
   }
 
   /** Close gracefully (pending sends are flushed). */
@@ -141,8 +151,8 @@ export class FramedSocket {
           this.socket.destroy();
           return;
         }
-        const spare = this.spare !== null && this.spare.byteLength === length ? this.spare : null;
-        if (spare !== null) this.spare = null; // a frame of another length leaves it for the next one that fits
+        const at = this.spares.findIndex((b) => b.byteLength === length);
+        const spare = at >= 0 ? this.spares.splice(at, 1)[0]! : null;
         this.frame = new Uint8Array(spare ?? new ArrayBuffer(length));
         this.frameFill = 0;
         this.headerFill = 0;

@@ -38,6 +38,20 @@ describe("FramedSocket", () => {
     }
   });
 
+  it("sends a payload given in parts as their concatenation, and resolves once the kernel has them all", async () => {
+    const [a, b] = await pair();
+    const parts = [bytes(3, 1), new Uint8Array(0), bytes(1 << 20, 2), bytes(5, 3)];
+    // Views into one buffer at odd offsets, as gradients in a heap are.
+    const heap = bytes(4096, 9);
+    parts.push(heap.subarray(7, 1000), heap.subarray(2000, 2001));
+    await a.send(9, Op.Data, 2, parts, 4);
+    const m = await b.recv();
+    expect([m.seq, m.op, m.flags, m.sender]).toEqual([9, Op.Data, 4, 2]);
+    expect(Buffer.from(m.payload).equals(Buffer.concat(parts))).toBe(true);
+    await a.send(10, Op.Data, 2, []);
+    expect((await b.recv()).payload.byteLength).toBe(0);
+  });
+
   it("receives the next big message of the same length into a recycled buffer, and only then", async () => {
     const [a, b] = await pair();
     const big = 2 << 20;
@@ -59,6 +73,17 @@ describe("FramedSocket", () => {
     const third = await b.recv();
     expect(third.payload.buffer).toBe(second.payload.buffer);
     expect(Buffer.from(third.payload).equals(Buffer.from(bytes(big, 4)))).toBe(true);
+
+    // Two lengths alternating (a two-process allReduce's two halves): each finds its own buffer again.
+    b.recycle(third.payload);
+    b.recycle(other.payload);
+    await a.send(7, Op.Data, 0, bytes(big + 4, 7));
+    await a.send(8, Op.Data, 0, bytes(big, 8));
+    const [seventh, eighth] = [await b.recv(), await b.recv()];
+    expect(seventh.payload.buffer).toBe(other.payload.buffer);
+    expect(eighth.payload.buffer).toBe(third.payload.buffer);
+    expect(Buffer.from(seventh.payload).equals(Buffer.from(bytes(big + 4, 7)))).toBe(true);
+    expect(Buffer.from(eighth.payload).equals(Buffer.from(bytes(big, 8)))).toBe(true);
 
     // Small buffers are not worth keeping.
     await a.send(5, Op.Data, 0, bytes(1000, 5));
