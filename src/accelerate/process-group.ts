@@ -11,7 +11,10 @@
 //
 // Two processes (the kit's usual case: one per core) are each other's only peer, so both send at once and
 // both combine: one transfer instead of the star's upload, combine and download one after the other. Both
-// run the same combine on the same bytes in rank order, so the results are still bitwise identical.
+// run the same combine on the same bytes in rank order, so the results are still bitwise identical. Their
+// allReduce, the data-parallel step's big message, goes further: each rank reduces one half and sends it
+// back (reduce-scatter, then all-gather), so each adds half the elements; every element is still reduced
+// once, in rank order, and the other rank receives those very bytes.
 //
 // Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
 // failed (an Abort message), so all of them reject with an error naming it, and every later collective
@@ -228,6 +231,23 @@ function decodeString(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
 
+/**
+ * What rank 0 tells the others when a collective fails: the culprit (u32, rank + 1; 0 when unknown), then the
+ * message. The culprit travels apart: a message need not start with the rank it blames.
+ */
+function encodeAbort(why: string, culprit: number | null): Uint8Array {
+  const text = new TextEncoder().encode(why);
+  const out = new Uint8Array(4 + text.byteLength);
+  new DataView(out.buffer).setUint32(0, culprit === null ? 0 : culprit + 1, true);
+  out.set(text, 4);
+  return out;
+}
+
+function decodeAbort(bytes: Uint8Array): { why: string; culprit: number | null } {
+  const code = bytes.byteLength >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : 0;
+  return { why: decodeString(bytes.subarray(4)), culprit: code === 0 ? null : code - 1 };
+}
+
 function withDeadline<T>(promise: Promise<T>, deadline: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), Math.max(deadline - Date.now(), 1));
@@ -370,6 +390,37 @@ function scatterInto(result: Float32Array, arrays: Float32Array[]): void {
   }
 }
 
+/** Calls `visit(array, from, to, at)` for each part of the elements start..end of the arrays laid end to end. */
+function forEachInRange(arrays: Float32Array[], start: number, end: number, visit: (a: Float32Array, from: number, to: number, at: number) => void): void {
+  let offset = 0;
+  for (const a of arrays) {
+    const from = Math.max(start, offset) - offset;
+    const to = Math.min(end, offset + a.length) - offset;
+    if (from < to) visit(a, from, to, offset + from - start);
+    offset += a.length;
+  }
+}
+
+/** The bytes of elements start..end of the arrays laid end to end, as views (nothing copied). */
+function rangeBytes(arrays: Float32Array[], start: number, end: number): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  forEachInRange(arrays, start, end, (a, from, to) => parts.push(new Uint8Array(a.buffer, a.byteOffset + from * 4, (to - from) * 4)));
+  return parts;
+}
+
+/** Elements start..end of the arrays (laid end to end) become their reduction with `other` (a peer's), in rank order. */
+function reduceRangeWith(arrays: Float32Array[], start: number, end: number, other: Float32Array, rank: number, op: ReduceOp): void {
+  forEachInRange(arrays, start, end, (a, from, to, at) => {
+    const mine = a.subarray(from, to);
+    const theirs = other.subarray(at, at + (to - from));
+    reduceDense(rank === 0 ? [mine, theirs] : [theirs, mine], op, 2, mine);
+  });
+}
+
+function copyIntoRange(arrays: Float32Array[], start: number, values: Float32Array): void {
+  forEachInRange(arrays, start, start + values.length, (a, from, to, at) => a.set(values.subarray(at, at + (to - from)), from));
+}
+
 function fillInPlace<T extends Transferable>(target: T, received: Transferable): T {
   if (target instanceof Float32Array && received instanceof Float32Array && target.length === received.length) {
     target.set(received);
@@ -452,6 +503,7 @@ class TcpProcessGroup implements ProcessGroup {
 
   allReduceMany(arrays: Float32Array[], op: ReduceOp = "sum"): Promise<Float32Array[]> {
     checkOp(op);
+    if (this.worldSize === 2) return this.collective(Kind.AllReduce, (seq, pending) => this.pairAllReduce(arrays, op, seq, pending)).then(() => arrays);
     const flat = concatF32(arrays);
     return this.exchange(Kind.AllReduce, f32Bytes(flat), (payloads) => {
       const parts = payloads.map(bytesAsF32);
@@ -539,13 +591,25 @@ class TcpProcessGroup implements ProcessGroup {
   // ---- the one exchange every collective is made of -------------------------------------------------
 
   private exchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
-    const run = () => this.runExchange(kind, payload, combine);
+    return this.collective(kind, (seq, pending) => {
+      if (this.worldSize === 2) return this.pairExchange(kind, payload, combine, seq, pending);
+      return this.rank === 0 ? this.rootExchange(kind, payload, combine, seq, pending) : this.leafExchange(kind, payload, seq);
+    });
+  }
+
+  /**
+   * Run `body` as this group's next collective: after the previous one, with a timeout, and failing the whole
+   * group (naming the culprit) if it fails. `pending` holds the ranks it still waits for, for the timeout's
+   * message.
+   */
+  private collective<T>(kind: Kind, body: (seq: number, pending: Set<number>) => Promise<T>): Promise<T> {
+    const run = () => this.runCollective(kind, body);
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
   }
 
-  private runExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
+  private runCollective<T>(kind: Kind, body: (seq: number, pending: Set<number>) => Promise<T>): Promise<T> {
     const name = KIND_NAMES[kind];
     if (this.destroyed) return Promise.reject(new Error(`${name} after destroy(): this process left the group`));
     if (this.broken) {
@@ -556,10 +620,10 @@ class TcpProcessGroup implements ProcessGroup {
     const seq = ++this.seq;
     this.currentName = name;
     this.setRef(true);
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       const pending = new Set<number>();
-      const finish = (err: ProcessGroupError | null, value?: Uint8Array) => {
+      const finish = (err: ProcessGroupError | null, value?: T) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -581,63 +645,113 @@ class TcpProcessGroup implements ProcessGroup {
         finish(
           new ProcessGroupError(
             `rank ${this.rank}: ${name} #${seq} timed out after ${this.timeoutMs} ms waiting for rank${waiting.length > 1 ? "s" : ""} ` +
-              `${waiting.join(", ")}${isRoot ? "" : " (the result)"} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
+              `${waiting.join(", ")}${isRoot || isPair ? "" : " (the result)"} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
             waiting[0] ?? null,
           ),
         );
       }, this.timeoutMs + grace);
-      const fail = (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null));
-
-      if (isPair) {
-        const peer = 1 - this.rank;
-        const socket = this.peers[isRoot ? 1 : 0]!;
-        pending.add(peer);
-        // The send must be complete before combining: combine may write into this rank's own payload.
-        Promise.all([this.sendTo(peer, socket, seq, kind, payload), this.recvFrom(peer, kind, seq)])
-          .then(([, m]) => {
-            if (settled) return;
-            pending.delete(peer);
-            finish(null, combine(isRoot ? [payload, m.payload] : [m.payload, payload]));
-            // combine has read the peer's bytes (and every caller copies out of a reply before the next I/O event).
-            socket.recycle(m.payload);
-          })
-          .catch(fail);
-      } else if (isRoot) {
-        const payloads: Uint8Array[] = new Array(this.worldSize);
-        payloads[0] = payload;
-        for (let r = 1; r < this.worldSize; r++) pending.add(r);
-        Promise.all(
-          [...pending].map(async (r) => {
-            const m = await this.recvFrom(r, kind, seq);
-            payloads[r] = m.payload;
-            pending.delete(r);
-          }),
-        )
-          .then(async () => {
-            if (settled) return;
-            const reply = combine(payloads);
-            await Promise.all(this.peers.map((p, r) => (r > 0 ? this.sendTo(r, p!, seq, kind, reply) : undefined)));
-            finish(null, reply);
-            // Only now: the reply may be a peer's own payload (broadcast), in flight until the sends are done.
-            this.peers.forEach((p, r) => r > 0 && p!.recycle(payloads[r]!));
-          })
-          .catch(fail);
-      } else {
-        const root = this.peers[0]!;
-        this.sendTo(0, root, seq, kind, payload)
-          .then(() => this.recvFrom(0, kind, seq))
-          .then((m) => {
-            finish(null, m.payload);
-            // Every caller copies out of a reply in the promise callbacks that finish() runs, which all run
-            // before the socket's next data event can reuse this buffer.
-            root.recycle(m.payload);
-          })
-          .catch(fail);
-      }
+      body(seq, pending).then(
+        (value) => finish(null, value),
+        (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null)),
+      );
     });
   }
 
-  private async sendTo(r: number, socket: FramedSocket, seq: number, kind: Kind, payload: Uint8Array): Promise<void> {
+  /** Two processes: both send at once, and both combine the same bytes in rank order. */
+  private async pairExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array, seq: number, pending: Set<number>): Promise<Uint8Array> {
+    const peer = 1 - this.rank;
+    const socket = this.peerSocket(peer);
+    pending.add(peer);
+    // The send must be complete before combining: combine may write into this rank's own payload.
+    const [, m] = await Promise.all([this.sendTo(peer, socket, seq, kind, payload), this.recvFrom(peer, kind, seq)]);
+    pending.delete(peer);
+    const reply = combine(this.rank === 0 ? [payload, m.payload] : [m.payload, payload]);
+    // combine has read the peer's bytes; a reply that is the peer's payload (broadcast) is copied out by the
+    // caller in promise callbacks, which all run before the socket's next data event can reuse the buffer.
+    socket.recycle(m.payload);
+    return reply;
+  }
+
+  /**
+   * Two processes, allReduce: each rank reduces one half and sends it back (a reduce-scatter, then an
+   * all-gather). The same bytes travel as when both send everything and both reduce everything, but each
+   * rank adds only half the elements, and the arrays are sent from and written to where they are (on wasm,
+   * the gradients in the backend's heap), never gathered into one message. Each element is reduced once, by
+   * one rank, in rank order: the ranks agree bitwise by construction.
+   */
+  private async pairAllReduce(arrays: Float32Array[], op: ReduceOp, seq: number, pending: Set<number>): Promise<void> {
+    const peer = 1 - this.rank;
+    const socket = this.peerSocket(peer);
+    const total = arrays.reduce((n, a) => n + a.length, 0);
+    const half = Math.ceil(total / 2);
+    const mine = this.rank === 0 ? { start: 0, end: half } : { start: half, end: total };
+    const theirs = this.rank === 0 ? { start: half, end: total } : { start: 0, end: half };
+    pending.add(peer);
+    // 1. This rank's contribution to the peer's half, after its element count, which must be the peer's.
+    const count = new Uint8Array(Uint32Array.of(total).buffer);
+    const sentContribution = this.sendTo(peer, socket, seq, Kind.AllReduce, [count, ...rangeBytes(arrays, theirs.start, theirs.end)]);
+    sentContribution.catch(() => undefined); // awaited below; a failure is also the receive's
+    const contribution = await this.recvFrom(peer, Kind.AllReduce, seq);
+    const peerTotal = contribution.payload.byteLength >= 4 ? new DataView(contribution.payload.buffer, contribution.payload.byteOffset).getUint32(0, true) : -1;
+    if (peerTotal !== total || contribution.payload.byteLength !== 4 + (mine.end - mine.start) * 4) {
+      throw new ProcessGroupError(
+        `allReduce: rank ${peer} sent ${peerTotal} floats but rank ${this.rank} has ${total}; every rank must reduce tensors of the same shapes`,
+        peer,
+      );
+    }
+    reduceRangeWith(arrays, mine.start, mine.end, bytesAsF32(contribution.payload.subarray(4)), this.rank, op);
+    socket.recycle(contribution.payload);
+    // 2. The reduced half to the peer; the peer's reduced half into this rank's arrays, once the kernel has
+    // taken this rank's own contribution from there.
+    const sentHalf = this.sendTo(peer, socket, seq, Kind.AllReduce, rangeBytes(arrays, mine.start, mine.end));
+    sentHalf.catch(() => undefined);
+    const reduced = await this.recvFrom(peer, Kind.AllReduce, seq);
+    if (reduced.payload.byteLength !== (theirs.end - theirs.start) * 4) {
+      throw new ProcessGroupError(`allReduce: rank ${peer} sent a reduced half of ${reduced.payload.byteLength} bytes, expected ${(theirs.end - theirs.start) * 4}`, peer);
+    }
+    await sentContribution;
+    copyIntoRange(arrays, theirs.start, bytesAsF32(reduced.payload));
+    socket.recycle(reduced.payload);
+    // The caller may change its arrays once this resolves.
+    await sentHalf;
+    pending.delete(peer);
+  }
+
+  /** Rank 0 of three or more: gather every contribution, combine in rank order, send the result to all. */
+  private async rootExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array, seq: number, pending: Set<number>): Promise<Uint8Array> {
+    const payloads: Uint8Array[] = new Array(this.worldSize);
+    payloads[0] = payload;
+    for (let r = 1; r < this.worldSize; r++) pending.add(r);
+    await Promise.all(
+      [...pending].map(async (r) => {
+        const m = await this.recvFrom(r, kind, seq);
+        payloads[r] = m.payload;
+        pending.delete(r);
+      }),
+    );
+    const reply = combine(payloads);
+    await Promise.all(this.peers.map((p, r) => (r > 0 ? this.sendTo(r, p!, seq, kind, reply) : undefined)));
+    // Only now: the reply may be a peer's own payload (broadcast), in flight until the sends are done.
+    this.peers.forEach((p, r) => r > 0 && p!.recycle(payloads[r]!));
+    return reply;
+  }
+
+  /** Any other rank of three or more: send to rank 0, receive the result. */
+  private async leafExchange(kind: Kind, payload: Uint8Array, seq: number): Promise<Uint8Array> {
+    const root = this.peers[0]!;
+    await this.sendTo(0, root, seq, kind, payload);
+    const m = await this.recvFrom(0, kind, seq);
+    // Every caller copies out of a reply in promise callbacks, which all run before the socket's next data
+    // event can reuse this buffer.
+    root.recycle(m.payload);
+    return m.payload;
+  }
+
+  private peerSocket(r: number): FramedSocket {
+    return this.peers[this.rank === 0 ? r : 0]!;
+  }
+
+  private async sendTo(r: number, socket: FramedSocket, seq: number, kind: Kind, payload: Uint8Array | Uint8Array[]): Promise<void> {
     try {
       await socket.send(seq, Op.Data, this.rank, payload, kind);
     } catch {
@@ -646,7 +760,7 @@ class TcpProcessGroup implements ProcessGroup {
   }
 
   private async recvFrom(r: number, kind: Kind, seq: number): Promise<Message> {
-    const socket = this.peers[this.rank === 0 ? r : 0]!;
+    const socket = this.peerSocket(r);
     let m: Message;
     try {
       m = await socket.recv();
@@ -655,9 +769,8 @@ class TcpProcessGroup implements ProcessGroup {
       throw err;
     }
     if (m.op === Op.Abort) {
-      const why = decodeString(m.payload);
-      const culprit = /^rank (\d+)/.exec(why);
-      throw new ProcessGroupError(`${why} (reported by rank 0; this is rank ${this.rank}, in ${KIND_NAMES[kind]})`, culprit ? Number(culprit[1]) : 0);
+      const { why, culprit } = decodeAbort(m.payload);
+      throw new ProcessGroupError(`${why} (reported by rank 0; this is rank ${this.rank}, in ${KIND_NAMES[kind]})`, culprit);
     }
     if (m.op !== Op.Data || m.flags !== kind || m.seq !== seq) {
       const theirs = KIND_NAMES[m.flags as Kind] ?? `op ${m.op}`;
@@ -698,9 +811,9 @@ class TcpProcessGroup implements ProcessGroup {
     this.broken = err;
     this.brokenByLeave = false;
     if (this.rank !== 0) return;
-    const text = new TextEncoder().encode(err.message.replace(/^rank 0: /, ""));
+    const abort = encodeAbort(err.message.replace(/^rank 0: /, ""), err.rank);
     this.peers.forEach((p, r) => {
-      if (r > 0 && p && !p.isClosed) void p.send(0, Op.Abort, 0, text).catch(() => undefined);
+      if (r > 0 && p && !p.isClosed) void p.send(0, Op.Abort, 0, abort).catch(() => undefined);
     });
   }
 

@@ -118,6 +118,24 @@ describe.each([2, 3])("process group with %i processes", (n) => {
     }
   });
 
+  it("ranks reducing arrays of different lengths: each fails at once naming the culprit, and stays failed", async () => {
+    const { exits, outDir } = await runRanks("collectives-worker.ts", ["mismatch"], n);
+    exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
+    for (let r = 0; r < n; r++) {
+      const rec = readRank<{ error: string | null; failedAfterMs: number; culprit: number | null }>(outDir, r)!;
+      // Rank r reduced 10 + r floats. Two ranks check each other's; with more, rank 0 checks in rank order
+      // and tells everyone that rank 1 is the first to disagree with it.
+      const [culprit, judge] = n === 2 ? [1 - r, r] : [1, 0];
+      expect(rec.error, `rank ${r}`).toBe(
+        `allReduce: rank ${culprit} sent ${10 + culprit} floats but rank ${judge} has ${10 + judge}; every rank must reduce tensors of the same shapes` +
+          (n === 2 || r === 0 ? "" : ` (reported by rank 0; this is rank ${r}, in allReduce)`),
+      );
+      expect(rec.failedAfterMs).toBeLessThan(5_000);
+      // The next collective fails at once, with the same culprit.
+      expect(rec.culprit).toBe(culprit);
+    }
+  });
+
   it("a rank that stops calling collectives: the others time out naming it, and stay failed", async () => {
     const victim = 1;
     const started = Date.now();
