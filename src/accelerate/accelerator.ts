@@ -15,7 +15,7 @@ import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
 import { embeddingGradientRows, setEmbeddingGradientRows } from "../nn/functional";
-import { heapView, overwriteInPlace, readFloatsInto } from "../nn/wasm-simd/heap-kernel";
+import { heapView, inPlaceWriter, overwriteInPlace } from "../nn/wasm-simd/heap-kernel";
 import { backward as nnBackward } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";
@@ -175,7 +175,6 @@ export class Accelerator {
   private group: Promise<ProcessGroup> | null = null;
   private readonly loaderStates: LoaderState[] = [];
   private params: Parameter[] = [];
-  private message: Float32Array | null = null;
   /** Set by backward after averaging; cleared when gradients change (zeroGrad). */
   gradientsSynchronized = true;
 
@@ -263,33 +262,30 @@ export class Accelerator {
     // One flat message: a presence flag per parameter, then every dense gradient (zeros where absent). A
     // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
     // anywhere is averaged with zeros for the processes that lack it.
-    const sizes = dense.map((p) => sizeOf(p.shape));
-    const flat = this.messageBuffer(trainable.length + sizes.reduce((a, b) => a + b, 0));
-    trainable.forEach((p, i) => (flat[i] = p.grad !== null ? 1 : 0));
-    let at = trainable.length;
-    const offsets = dense.map((p, k) => {
-      if (p.grad) readFloatsInto(flat, at, p.grad);
-      else flat.fill(0, at, at + sizes[k]!);
-      at += sizes[k]!;
-      return at - sizes[k]!;
-    });
+    // One allReduce: a presence flag per parameter, then every dense gradient (zeros where absent). A
+    // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
+    // anywhere is averaged with zeros for the processes that lack it. On wasm the gradients travel from the
+    // backend's heap and their averages are written back there in place: no 13 MB message to gather and
+    // scatter (BERT-Mini), no tensor per gradient. Elsewhere, or for a tensor that shares its buffer, a copy.
+    const flags = Float32Array.from(trainable, (p) => (p.grad !== null ? 1 : 0));
+    const writers = dense.map((p) => (p.grad ? inPlaceWriter(p.grad) : null));
+    const values = dense.map((p, k) => writers[k]?.values ?? (p.grad ? new Float32Array(p.grad.dataSync()) : new Float32Array(sizeOf(p.shape))));
     // Only the embedding rows this process used travel; scanning or rebuilding the whole table in JS cost as
     // much as a fifth of a BERT-Tiny step.
     const local = sparse.map((p) => (p.grad ? usedRows(p.grad) : { used: new Int32Array(0), local: new Float32Array(0) }));
     // Issued together, run in this order on every rank (the group serialises its collectives).
     const [, ...reduced] = await Promise.all([
-      pg.allReduce(flat, "mean"),
+      pg.allReduceMany([flags, ...values], "mean"),
       ...sparse.map((p, k) => pg.allReduceRows(local[k]!.used, local[k]!.local, p.shape[1]!, "mean")),
     ]);
-    const flagIndex = new Map(trainable.map((p, i) => [p, i]));
     // A flag > 0 means some process had a gradient: averaged with zeros for those that lacked one.
-    const anywhere = (p: Parameter) => flat[flagIndex.get(p)!]! > 0;
+    const flagIndex = new Map(trainable.map((p, i) => [p, i]));
+    const anywhere = (p: Parameter) => flags[flagIndex.get(p)!]! > 0;
     dense.forEach((p, k) => {
-      const averaged = flat.subarray(offsets[k]!, offsets[k]! + sizes[k]!);
-      if (p.grad && overwriteInPlace(p.grad, (values) => values.set(averaged))) return;
+      const writer = writers[k];
+      if (writer) return writer.commit();
       p.zeroGrad();
-      // slice: the cpu backend would keep a view of the message buffer, which the next step overwrites.
-      if (anywhere(p)) p.accumulateGrad(tf.tensor(averaged.slice(), p.shape, "float32"));
+      if (anywhere(p)) p.accumulateGrad(tf.tensor(values[k]!, p.shape, "float32"));
     });
     sparse.forEach((p, k) => {
       const { indices, rows } = reduced[k]!;
@@ -305,12 +301,6 @@ export class Accelerator {
       if (anywhere(p)) p.accumulateGrad(scatterRows(indices, rows, p.shape as [number, number]));
     });
     this.gradientsSynchronized = true;
-  }
-
-  /** The flat gradient message, kept from step to step: a new 13 MB array a step (BERT-Mini) is garbage to collect. */
-  private messageBuffer(length: number): Float32Array {
-    if (this.message?.length !== length) this.message = new Float32Array(length);
-    return this.message;
   }
 
   /** Every process's values, concatenated along the first axis in process order. */

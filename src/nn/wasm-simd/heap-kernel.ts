@@ -136,10 +136,41 @@ export function heapView(t: tf.Tensor): Float32Array | null {
  * caller makes a new tensor instead. Saves a tensor allocation and a copy into the heap per write.
  */
 export function overwriteInPlace(t: tf.Tensor, write: (values: Float32Array) => void): boolean {
-  if (!ownsHeapBuffer(t)) return false;
-  write(heapView(t)!);
-  renewHeapId(tf.backend() as unknown as WasmBackendLike, t.dataId);
+  const writer = inPlaceWriter(t);
+  if (writer === null) return false;
+  write(writer.values);
+  writer.commit();
   return true;
+}
+
+/** A tensor's heap values, to be written in place before `commit()`. */
+export interface InPlaceWriter {
+  readonly values: Float32Array;
+  /** Say the values were written (renews the tensor's id); throws if the heap was replaced meanwhile. */
+  commit(): void;
+}
+
+/**
+ * overwriteInPlace for writes that happen later, while no TF.js operation runs (a gradient exchange writes
+ * averages as the bytes arrive): the view now, `commit()` once written. Null where overwriteInPlace would
+ * refuse.
+ */
+export function inPlaceWriter(t: tf.Tensor): InPlaceWriter | null {
+  if (!ownsHeapBuffer(t)) return null;
+  const values = heapView(t)!;
+  return {
+    values,
+    commit: () => {
+      // A grown plain (unshared) memory detaches the buffer under the view: the writes went nowhere.
+      if (values.length !== t.size) {
+        throw new Error(
+          "a tensor was written in place while a TF.js operation grew the wasm heap, which lost the writes; run no " +
+            "TF.js operation until the in-place write is committed (e.g. while Accelerator.syncGradients is pending).",
+        );
+      }
+      renewHeapId(tf.backend() as unknown as WasmBackendLike, t.dataId);
+    },
+  };
 }
 
 /**
