@@ -92,16 +92,18 @@ describe("launcher", () => {
     }
   });
 
-  it("runs V8's marking on each rank's main thread when the ranks take every core, and only then", async () => {
-    expect(gcFlagsFor(2, 2)).toEqual(["--no-concurrent-marking", "--no-incremental-marking"]);
-    expect(gcFlagsFor(3, 2)).toEqual(["--no-concurrent-marking", "--no-incremental-marking"]);
-    expect(gcFlagsFor(2, 4)).toEqual([]);
-    expect(gcFlagsFor(1, 1)).toEqual([]);
+  it("gives every rank a 64 MB young generation, and runs V8's marking on its main thread when the ranks take every core", async () => {
+    const young = ["--max-semi-space-size=64", "--min-semi-space-size=64"];
+    const marking = ["--no-concurrent-marking", "--no-incremental-marking"];
+    expect(gcFlagsFor(2, 2)).toEqual([...young, ...marking]);
+    expect(gcFlagsFor(3, 2)).toEqual([...young, ...marking]);
+    expect(gcFlagsFor(2, 4)).toEqual(young);
+    expect(gcFlagsFor(1, 1)).toEqual(young);
     const outDir = tempDir("launch-v8-flags");
     const { exit } = startLauncher({ script: worker, args: ["basic"], numProcesses: 2 }, outDir);
     expect((await exit).code).toBe(0);
-    const expected = availableParallelism() <= 2 ? ["--no-concurrent-marking", "--no-incremental-marking"] : [];
-    for (const r of [0, 1]) expect(readRank<{ execArgv: string[] }>(outDir, r)!.execArgv.filter((a) => a.startsWith("--no-"))).toEqual(expected);
+    const expected = availableParallelism() <= 2 ? [...young, ...marking] : young;
+    for (const r of [0, 1]) expect(readRank<{ execArgv: string[] }>(outDir, r)!.execArgv.filter((a) => /^--(no-|m..-semi)/.test(a))).toEqual(expected);
   });
 
   it("SIGTERM to the launcher stops every rank (no orphan) and exits 143", async () => {
