@@ -8,6 +8,7 @@ import { initProcessGroup } from "../../src/accelerate/process-group";
 type Basic = {
   sum: string; mean: string; many: string[]; bf: string; bj: unknown; bu: number[];
   gf: string[]; gn: number[][]; gj: unknown[]; sparseIndices: number[]; sparseRows: string; dense: string;
+  sortedSparseIndices: number[]; sortedSparseRows: string; denseMean: string;
 };
 
 /** The exact float64 sum of the ranks' float32 inputs, then one rounding: the documented contract. */
@@ -74,6 +75,14 @@ describe.each([2, 3])("process group with %i processes", (n) => {
       const rows = f32(res[r]!.sparseRows);
       expect(rows.length).toBe(union.length * 4);
       union.forEach((row, k) => expect(bytesEqual(rows.subarray(k * 4, k * 4 + 4), dense.subarray(row * 4, row * 4 + 4))).toBe(true));
+    }
+    // The same with ascending indices (merged, for two ranks) and the mean: bitwise the dense mean's rows.
+    const denseMean = f32(res[0]!.denseMean);
+    for (const r of ranks) {
+      expect(res[r]!.sortedSparseIndices).toEqual(union);
+      const rows = f32(res[r]!.sortedSparseRows);
+      expect(rows.length).toBe(union.length * 4);
+      union.forEach((row, k) => expect(bytesEqual(rows.subarray(k * 4, k * 4 + 4), denseMean.subarray(row * 4, row * 4 + 4)), `mean row ${row}, rank ${r}`).toBe(true));
     }
     // Rows nobody sent stay zero in the dense result: the sparse exchange loses nothing.
     for (let row = 0; row < 50; row++) {
