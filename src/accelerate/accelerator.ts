@@ -251,17 +251,15 @@ export class Accelerator {
   }
 
   /**
-   * Average every parameter's gradient across processes (dense ones in one message, embeddings sparse).
-   * On wasm the averages are written over the local gradients in place: no tensor is made per step.
+   * Average every parameter's gradient across processes (dense ones in one allReduce, embeddings sparse).
+   * On wasm the averages are written over the local gradients in place: no tensor is made per step, no
+   * TF.js operation may run until this resolves (it would move the heap under the gradients' views).
    */
   async syncGradients(params: Parameter[] = this.params): Promise<void> {
     const pg = await this.processGroup();
     const trainable = params.filter((p) => p.requiresGrad);
     const sparse = trainable.filter((p) => this.sparseEmbeddings && /embeddings\.weight$/.test(p.name) && p.shape.length === 2 && p.shape[0]! >= SPARSE_MIN_ROWS);
     const dense = trainable.filter((p) => !sparse.includes(p));
-    // One flat message: a presence flag per parameter, then every dense gradient (zeros where absent). A
-    // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
-    // anywhere is averaged with zeros for the processes that lack it.
     // One allReduce: a presence flag per parameter, then every dense gradient (zeros where absent). A
     // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
     // anywhere is averaged with zeros for the processes that lack it. On wasm the gradients travel from the

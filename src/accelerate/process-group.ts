@@ -88,7 +88,10 @@ export interface ProcessGroup {
   readonly timeoutMs: number;
   /** Reduce in place across ranks (the array receives the result) and return it. */
   allReduce(data: Float32Array, op?: ReduceOp): Promise<Float32Array>;
-  /** Several arrays in ONE message (one round trip instead of one per tensor); each is reduced in place. */
+  /**
+   * Several arrays in ONE collective (not a round trip per tensor); each is reduced in place. The arrays must
+   * stay put until it resolves: with two processes they are sent from and written to where they are.
+   */
   allReduceMany(arrays: Float32Array[], op?: ReduceOp): Promise<Float32Array[]>;
   /**
    * Sparse all-reduce of a row-gradient (an embedding's): each rank gives the indices of the rows it
