@@ -312,31 +312,22 @@ function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: num
 }
 
 function encodeRows(indices: Int32Array, rows: Float32Array): Uint8Array {
-  if (isRowsMessage(indices, rows)) return new Uint8Array(indices.buffer);
   const out = rowsMessage(indices.length, rows.length / Math.max(indices.length, 1));
   out.indices.set(indices);
   out.rows.set(rows);
-  return new Uint8Array(out.indices.buffer);
+  return out.bytes;
 }
 
-/**
- * Room for `count` rows as views of one buffer laid out as an allReduceRows message (u32 count | indices |
- * rows): what reduceRows writes its result into, so that encodeRows has nothing to copy.
- */
-function rowsMessage(count: number, rowSize: number): SparseRows {
+/** Rows held as views of their allReduceRows message (u32 count | indices | rows). */
+interface RowsMessage extends SparseRows {
+  bytes: Uint8Array;
+}
+
+/** Room for `count` rows, laid out as their message: what reduceRows writes into, so that nothing is copied to send them. */
+function rowsMessage(count: number, rowSize: number): RowsMessage {
   const buffer = new ArrayBuffer(4 + count * 4 + count * rowSize * 4);
   new DataView(buffer).setUint32(0, count, true);
-  return { indices: new Int32Array(buffer, 4, count), rows: new Float32Array(buffer, 4 + count * 4, count * rowSize) };
-}
-
-function isRowsMessage(indices: Int32Array, rows: Float32Array): boolean {
-  return (
-    indices.buffer === rows.buffer &&
-    indices.byteOffset === 4 &&
-    rows.byteOffset === 4 + indices.byteLength &&
-    rows.byteOffset + rows.byteLength === indices.buffer.byteLength &&
-    new DataView(indices.buffer).getUint32(0, true) === indices.length
-  );
+  return { indices: new Int32Array(buffer, 4, count), rows: new Float32Array(buffer, 4 + count * 4, count * rowSize), bytes: new Uint8Array(buffer) };
 }
 
 function decodeRows(bytes: Uint8Array): SparseRows {
@@ -347,7 +338,7 @@ function decodeRows(bytes: Uint8Array): SparseRows {
   return { indices, rows };
 }
 
-function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): SparseRows {
+function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): RowsMessage {
   if (parts.length === 2 && worldSize === 2 && parts.every((p) => strictlyAscending(p.indices))) return mergeRows(parts[0]!, parts[1]!, rowSize, op);
   const indices = sortedUnion(parts.map((p) => p.indices));
   const acc = new Float64Array(indices.length * rowSize);
@@ -369,7 +360,7 @@ function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSiz
  * Two ranks' rows with ascending indices (what the Accelerator sends): one merge pass, each output row written
  * once, as the float64 sum (halved for the mean) rounded once, like reduceDense.
  */
-function mergeRows(a: SparseRows, b: SparseRows, rowSize: number, op: ReduceOp): SparseRows {
+function mergeRows(a: SparseRows, b: SparseRows, rowSize: number, op: ReduceOp): RowsMessage {
   const [ia, ib] = [a.indices, b.indices];
   let count = 0;
   for (let i = 0, j = 0; i < ia.length || j < ib.length; count++) {
@@ -451,15 +442,6 @@ function concatF32(arrays: Float32Array[]): Float32Array {
   return out;
 }
 
-function scatterInto(result: Float32Array, arrays: Float32Array[]): void {
-  let at = 0;
-  for (const a of arrays) {
-    // A combine that reduced into this rank's own single array left the result in place already.
-    const inPlace = a.buffer === result.buffer && a.byteOffset === result.byteOffset + at * 4;
-    if (!inPlace) a.set(result.subarray(at, at + a.length));
-    at += a.length;
-  }
-}
 
 /** Calls `visit(array, from, to, at)` for each part of the elements start..end of the arrays laid end to end. */
 function forEachInRange(arrays: Float32Array[], start: number, end: number, visit: (a: Float32Array, from: number, to: number, at: number) => void): void {
@@ -488,8 +470,13 @@ function reduceRangeWith(arrays: Float32Array[], start: number, end: number, oth
   });
 }
 
+/** values into elements start.. of the arrays laid end to end. */
 function copyIntoRange(arrays: Float32Array[], start: number, values: Float32Array): void {
-  forEachInRange(arrays, start, start + values.length, (a, from, to, at) => a.set(values.subarray(at, at + (to - from)), from));
+  forEachInRange(arrays, start, start + values.length, (a, from, to, at) => {
+    // A combine that reduced into this rank's own single array left the result in place already.
+    const inPlace = a.buffer === values.buffer && a.byteOffset + from * 4 === values.byteOffset + at * 4;
+    if (!inPlace) a.set(values.subarray(at, at + (to - from)), from);
+  });
 }
 
 function fillInPlace<T extends Transferable>(target: T, received: Transferable): T {
@@ -529,7 +516,8 @@ class SingleProcessGroup implements ProcessGroup {
   async allReduceRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, op: ReduceOp = "sum"): Promise<SparseRows> {
     checkOp(op);
     validateRows(rowIndices, rows, rowSize, 0);
-    return reduceRows([{ indices: rowIndices, rows }], rowSize, op, 1);
+    const { indices, rows: reduced } = reduceRows([{ indices: rowIndices, rows }], rowSize, op, 1);
+    return { indices, rows: reduced };
   }
   async broadcast<T extends Transferable>(value: T, src = 0): Promise<T> {
     if (src !== 0) throw new Error(`broadcast: src rank ${src} does not exist in a group of 1 process`);
@@ -589,7 +577,7 @@ class TcpProcessGroup implements ProcessGroup {
       // Into this rank's own array: no result buffer per call, and nothing left to copy on this rank.
       return f32Bytes(reduceDense(parts, op, this.worldSize, parts[this.rank]!));
     }).then((reply) => {
-      scatterInto(bytesAsF32(reply), arrays);
+      copyIntoRange(arrays, 0, bytesAsF32(reply));
       return arrays;
     });
   }
@@ -604,8 +592,7 @@ class TcpProcessGroup implements ProcessGroup {
           throw new ProcessGroupError(`allReduceRows: rank ${r} sent rows of a different rowSize than rank ${this.rank} (${rowSize})`, r);
         }
       });
-      const reduced = reduceRows(parts, rowSize, op, this.worldSize);
-      return encodeRows(reduced.indices, reduced.rows);
+      return reduceRows(parts, rowSize, op, this.worldSize).bytes;
     }).then((reply) => {
       const r = decodeRows(reply);
       return { indices: r.indices.slice(), rows: r.rows.slice() };

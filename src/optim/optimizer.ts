@@ -172,7 +172,7 @@ export abstract class Optimizer {
       return;
     }
     const rowsPerChunk = Math.max(1, Math.floor(Optimizer.hostChunkValues / rowSize));
-    const writeInPlace = inPlaceWriter(p.variable);
+    const writeInPlace = variableWriter(p.variable);
     const newWeights = writeInPlace ? null : new Float32Array(size);
     for (let row = 0; row < rows; row += rowsPerChunk) {
       const n = Math.min(rowsPerChunk, rows - row);
@@ -390,7 +390,7 @@ function wasmLocation(t: tf.Tensor): { backend: WasmBackendLike; start: number }
  * buffer belongs to the variable alone (reference count 1: no tensor shares it, so no one sees it change; the
  * backend's caches keyed on the old contents are dropped by a new id); otherwise null.
  */
-function inPlaceWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => void) | null {
+function variableWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => void) | null {
   if (!ownsHeapBuffer(v)) return null;
   const dst = wasmLocation(v)!;
   return (offset, values) => {
