@@ -2,22 +2,31 @@
 // imports the backend's own WebAssembly.Memory and is handed byte offsets, so nothing is copied.
 // Compiled by src/nn/wasm-simd/build.ts (`npm run build:kernels`); AssemblyScript, no runtime, no data.
 //
-// Summation order is the one of tfjs-backend-wasm 4.22's own batched loop (batch_mat_mul_impl.cc): k runs in
-// blocks of 48; within a block a partial sum starts at 0 and adds a*b in k order (a mul then an add, wasm has
-// no FMA); C starts at 0 and adds each block's partial. Vectorising over output columns keeps every
-// element's order, so the result is bitwise the package's.
+// Summation order is the one of the package kernel each export replaces, so results are bitwise the package's:
+// - batchMatMul: tfjs-backend-wasm 4.22's own batched loop (batch_mat_mul_impl.cc): k runs in blocks of 48;
+//   within a block a partial sum starts at 0 and adds a*b in k order (a mul then an add, wasm has no FMA);
+//   C starts at 0 and adds each block's partial.
+// - matMul (one product): XNNPACK's GEMM, which the package uses for those: one sum per element from 0, adding
+//   a*b over the whole of k in order. The tiles below take the k block length as `kb`; k itself means one block.
+// Vectorising over output columns keeps every element's order.
 
 const KB: i32 = 48;
+
+// matMul's column panel. A panel of B (k x 64 floats: 64 KB at k = 256, 256 KB at k = 1024) stays in the
+// core's L2 while every 4-row strip of A goes through it, instead of all of B being streamed again for each
+// strip. Panels of 32 to 1024 columns measured alike on one process (BERT-Mini's products); what the panel
+// saves is traffic to the cache shared with the other cores (bench/NOTES.md, "Our own dense matMul").
+const NC: i32 = 64;
 
 @inline function rowsOf(a: usize, lda: usize, r: i32): usize {
   return a + <usize>r * lda;
 }
 
 // Four rows by eight columns: the main tile (8 partial sums; C is read and written once per k block).
-function tile4x8(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize): void {
+function tile4x8(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -56,10 +65,10 @@ function tile4x8(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, l
 }
 
 // Four rows by four columns.
-function tile4x4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize): void {
+function tile4x4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -85,10 +94,10 @@ function tile4x4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, l
 }
 
 // One row by eight columns (the rows left below the last block of four).
-function tile1x8(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
+function tile1x8(a: usize, b: usize, c: usize, k: i32, ldb: usize, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s0 = zero, s1 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -106,10 +115,10 @@ function tile1x8(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
 }
 
 // One row by four columns.
-function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
+function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s0 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -142,10 +151,10 @@ function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
 }
 
 // Four rows by the last r columns.
-@inline function tile4xR(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32): void {
+@inline function tile4xR(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -171,10 +180,10 @@ function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
 }
 
 // One row by the last r columns.
-@inline function tile1xR(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32): void {
+@inline function tile1xR(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32, kb: i32): void {
   const zero = f32x4.splat(0);
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = min(k0 + KB, k);
+  for (let k0 = 0; k0 < k; k0 += kb) {
+    const k1 = min(k0 + kb, k);
     let s0 = zero;
     let pa = a + (<usize>k0 << 2);
     let pb = b + <usize>k0 * ldb;
@@ -187,16 +196,16 @@ function tile1x4(a: usize, b: usize, c: usize, k: i32, ldb: usize): void {
   }
 }
 
-function tail4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32): void {
-  if (r == 1) tile4xR(a, b, c, k, lda, ldb, ldc, 1);
-  else if (r == 2) tile4xR(a, b, c, k, lda, ldb, ldc, 2);
-  else if (r == 3) tile4xR(a, b, c, k, lda, ldb, ldc, 3);
+function tail4(a: usize, b: usize, c: usize, k: i32, lda: usize, ldb: usize, ldc: usize, r: i32, kb: i32): void {
+  if (r == 1) tile4xR(a, b, c, k, lda, ldb, ldc, 1, kb);
+  else if (r == 2) tile4xR(a, b, c, k, lda, ldb, ldc, 2, kb);
+  else if (r == 3) tile4xR(a, b, c, k, lda, ldb, ldc, 3, kb);
 }
 
-function tail1(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32): void {
-  if (r == 1) tile1xR(a, b, c, k, ldb, 1);
-  else if (r == 2) tile1xR(a, b, c, k, ldb, 2);
-  else if (r == 3) tile1xR(a, b, c, k, ldb, 3);
+function tail1(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32, kb: i32): void {
+  if (r == 1) tile1xR(a, b, c, k, ldb, 1, kb);
+  else if (r == 2) tile1xR(a, b, c, k, ldb, 2, kb);
+  else if (r == 3) tile1xR(a, b, c, k, ldb, 3, kb);
 }
 
 /**
@@ -218,20 +227,52 @@ export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k:
       const ai = rowsOf(a, lda, i);
       const ci = rowsOf(c, ldc, i);
       let j = 0;
-      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
-      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc);
-      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, n - j);
+      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, KB);
+      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, KB);
+      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, n - j, KB);
     }
     for (let i = m4; i < m; i++) {
       const ai = rowsOf(a, lda, i);
       const ci = rowsOf(c, ldc, i);
       let j = 0;
-      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
-      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb);
-      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, n - j);
+      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, KB);
+      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, KB);
+      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, n - j, KB);
     }
     a += sizeA;
     b += sizeB;
     c += sizeC;
+  }
+}
+
+/**
+ * C = A @ B for one product, A [m, k], B [k, n], C [m, n], float32 row-major at byte offsets a, b, c of the
+ * imported memory; m, n, k >= 1. Columns in panels of NC, each panel through every row strip of A.
+ */
+export function matMul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  const lda = <usize>k << 2;
+  const ldb = <usize>n << 2;
+  const ldc = <usize>n << 2;
+  const m4 = m & ~3;
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const j1 = min(j0 + NC, n);
+    const n8 = j0 + ((j1 - j0) & ~7);
+    const n4 = j0 + ((j1 - j0) & ~3);
+    for (let i = 0; i < m4; i += 4) {
+      const ai = rowsOf(a, lda, i);
+      const ci = rowsOf(c, ldc, i);
+      let j = j0;
+      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, k);
+      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, k);
+      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, j1 - j, k);
+    }
+    for (let i = m4; i < m; i++) {
+      const ai = rowsOf(a, lda, i);
+      const ci = rowsOf(c, ldc, i);
+      let j = j0;
+      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, k);
+      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, k);
+      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, j1 - j, k);
+    }
   }
 }

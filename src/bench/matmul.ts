@@ -1,10 +1,13 @@
 // GFLOP/s of the matMuls a BERT step runs, on the current backend: the evidence behind the layout choices
 // in src/nn/functional.ts (bench/NOTES.md). `npx tsx src/bench/matmul.ts [--backend wasm] [--hidden 128]`.
-// On wasm the attention products are timed twice: with the package's BatchMatMul, then with the kit's SIMD
-// kernel (src/nn/batch-matmul.ts) installed.
+// On wasm the products are timed with the package's BatchMatMul, then with the kit's SIMD kernels
+// (src/nn/batch-matmul.ts): the attention products, and the dense ones on the kit's single-product kernel
+// (which src/backend uses on one thread). The package caches XNNPACK's packed B by tensor, and the "pre-
+// transposed" rows reuse one B: an advantage a training step, whose weights change every step, does not give.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../backend/device";
+import { useKitDenseMatMul } from "../nn/batch-matmul";
 import { installWasmKernels, replacedBatchMatMul } from "../nn/wasm-kernels";
 
 export interface MatMulTiming {
@@ -102,5 +105,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const wasm = tf.getBackend() === "wasm";
   if (wasm) installWasmKernels();
   show(withPackageBatchMatMul(() => [...matmulTimings(hidden, heads), ...attentionMatmulTimings(hidden, heads)]));
-  if (wasm) show(attentionMatmulTimings(hidden, heads), " (SIMD)");
+  if (wasm) {
+    show(attentionMatmulTimings(hidden, heads), " (SIMD)");
+    const previous = useKitDenseMatMul(true);
+    show(matmulTimings(hidden, heads).slice(0, 6), " (kit)"); // (not the fused product: FusedMatMul stays XNNPACK's)
+    useKitDenseMatMul(previous);
+  }
 }

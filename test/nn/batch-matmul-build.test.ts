@@ -57,7 +57,10 @@ describe("the SIMD batched matMul binaries", () => {
       expect(memoryImportFlags(rebuilt)).toEqual([file.includes("shared") ? 3 : 1]);
       const mod = new WebAssembly.Module(new Uint8Array(rebuilt));
       expect(WebAssembly.Module.imports(mod)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
-      expect(WebAssembly.Module.exports(mod)).toEqual([{ name: "batchMatMul", kind: "function" }]);
+      expect(WebAssembly.Module.exports(mod)).toEqual([
+        { name: "batchMatMul", kind: "function" },
+        { name: "matMul", kind: "function" },
+      ]);
     });
   }
 });

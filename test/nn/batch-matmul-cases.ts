@@ -1,12 +1,13 @@
-// The checks of the wasm SIMD batched matMul (src/nn/batch-matmul.ts), shared by the single-threaded and the
-// threaded build's test files (each file is its own process: the build is chosen when the backend starts).
-// References: a float64 product of the same float32 inputs (error bound of float32 summation), and the
-// package's own kernel, which the SIMD kernel must equal bitwise (it sums in the package's order).
+// The checks of the wasm SIMD matMuls (src/nn/batch-matmul.ts), batched and single, shared by the
+// single-threaded and the threaded build's test files (each file is its own process: the build is chosen when
+// the backend starts). References: a float64 product of the same float32 inputs (error bound of float32
+// summation), and the package's own kernel (its scalar loop for batched products, XNNPACK for single ones),
+// which ours must equal bitwise (each sums in the order of the one it replaces).
 import * as tf from "@tensorflow/tfjs-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { useBackend } from "../../src/backend";
 import { matmul } from "../../src/nn/functional";
-import { fastBatchMatMulCalls } from "../../src/nn/batch-matmul";
+import { fastBatchMatMulCalls, kitDenseMatMulCalls, useKitDenseMatMul } from "../../src/nn/batch-matmul";
 import { installWasmKernels, replacedBatchMatMul } from "../../src/nn/wasm-kernels";
 import { Generator } from "../../src/utils/random";
 
@@ -94,14 +95,20 @@ function expectBitwise(label: string, ours: tf.Tensor, theirs: tf.Tensor): void 
   expect(first, `${label}: first differing element`).toBe(-1);
 }
 
-/** One product through tf.matMul: fast path taken (or not), near the float64 reference, bitwise the package's. */
-function check(aShape: number[], bShape: number[], fast: boolean, ta = false, tb = false): void {
+type Route = "batched" | "dense" | "package";
+
+/** One product through tf.matMul: the route taken, near the float64 reference, bitwise the package's. */
+function check(aShape: number[], bShape: number[], fast: boolean | Route, ta = false, tb = false): void {
+  const route: Route = fast === true ? "batched" : fast === false ? "package" : fast;
   const label = `[${aShape}] @ [${bShape}]${ta ? " transposeA" : ""}${tb ? " transposeB" : ""}`;
   const a = randomTensor(aShape);
   const b = randomTensor(bShape);
-  const calls = fastBatchMatMulCalls();
+  const calls = [fastBatchMatMulCalls(), kitDenseMatMulCalls()];
   const c = tf.matMul(a, b, ta, tb);
-  expect(fastBatchMatMulCalls() - calls, `${label}: SIMD kernel calls`).toBe(fast ? 1 : 0);
+  expect([fastBatchMatMulCalls() - calls[0]!, kitDenseMatMulCalls() - calls[1]!], `${label}: [batched, dense] SIMD kernel calls`).toEqual([
+    route === "batched" ? 1 : 0,
+    route === "dense" ? 1 : 0,
+  ]);
   expectNearReference(label, c, reference(a, b, ta, tb));
   const theirs = packageProduct(a, b, ta, tb);
   expectBitwise(label, c, theirs);
@@ -140,6 +147,8 @@ export function batchMatMulSuite(threads: 1 | 2): void {
     });
 
     it("delegates batch 1, 2-D, broadcasting, transposes and empty products to the package's kernel", () => {
+      const previous = useKitDenseMatMul(false);
+      onTestFinished(() => void useKitDenseMatMul(previous));
       check([1, 33, 17], [1, 17, 9], false);
       check([33, 17], [17, 9], false);
       // (TF.js 4.22 broadcasts only when one side's batch is 1: [2,1,..] @ [1,3,..] gives a 3-matrix result.)
@@ -151,6 +160,45 @@ export function batchMatMulSuite(threads: 1 | 2): void {
       check([3, 4, 5], [3, 6, 4], false, true, true);
       check([3, 0, 4], [3, 4, 6], false);
       check([3, 5, 0], [3, 0, 6], false);
+    });
+
+    it("src/backend turns the single-product kernel on for one thread only (XNNPACK splits GEMMs across threads)", () => {
+      const wasOn = useKitDenseMatMul(false);
+      expect(wasOn).toBe(threads === 1);
+      useKitDenseMatMul(wasOn);
+    });
+
+    describe("single products (2-D and batch 1) on our kernel, bitwise XNNPACK's", () => {
+      let previous = false;
+      beforeAll(() => {
+        previous = useKitDenseMatMul(true);
+        return () => void useKitDenseMatMul(previous);
+      });
+
+      it("BERT-Mini's dense layers, forward and flag-free gradients (520 tokens)", () => {
+        for (const [m, k, n] of [[520, 256, 256], [520, 256, 1024], [520, 1024, 256], [256, 520, 1024], [1024, 520, 256], [256, 520, 256], [8, 256, 2]]) {
+          check([m!, k!], [k!, n!], "dense");
+        }
+        check([1, 65, 128], [1, 128, 512], "dense");
+      });
+
+      it("every M, N, K from 1 to 9, and panel edges (N 63, 64, 65, 129, 200)", () => {
+        for (let m = 1; m <= 9; m++) for (let n = 1; n <= 9; n++) for (let k = 1; k <= 9; k++) check([m, k], [k, n], "dense");
+        for (const m of [1, 5, 33]) for (const n of [63, 64, 65, 129, 200]) for (const k of [1, 7, 300]) check([m, k], [k, n], "dense");
+      });
+
+      it("still delegates flags, broadcasting, int32 and empty products", () => {
+        check([5, 4], [6, 4], false, false, true);
+        check([4, 5], [4, 6], false, true, false);
+        check([3, 5, 4], [4, 6], false);
+        check([0, 4], [4, 6], false);
+        // (Not [5, 0] @ [0, 6]: XNNPACK returns whatever the output's memory held, where torch gives zeros.)
+        const a = tf.tensor2d([1, 2, 3, 4], [2, 2], "int32");
+        const calls = kitDenseMatMulCalls();
+        expect(() => tf.matMul(a, a), "the package refuses int32, as without our kernel").toThrow(/float32/);
+        expect(kitDenseMatMulCalls()).toBe(calls);
+        a.dispose();
+      });
     });
 
     it("delegates int32 (the package's kernel decides: it refuses, and so does the override)", () => {
