@@ -14,8 +14,8 @@ const KB: i32 = 48;
 
 // matMul's column panel. A panel of B (k x 64 floats: 64 KB at k = 256, 256 KB at k = 1024) stays in the
 // core's L2 while every 4-row strip of A goes through it, instead of all of B being streamed again for each
-// strip. Panels of 32 to 1024 columns measured alike on one process (BERT-Mini's products); what the panel
-// saves is traffic to the cache shared with the other cores (bench/NOTES.md, "Our own dense matMul").
+// strip. Panels of 32 to 1024 columns measured alike on one process (BERT-Mini's products); the kernel loses
+// less speed than XNNPACK's when two processes share the machine (bench/NOTES.md, "Our own dense matMul").
 const NC: i32 = 64;
 
 @inline function rowsOf(a: usize, lda: usize, r: i32): usize {

@@ -3,10 +3,10 @@
 // heap offsets. Each sums in the order of the package kernel it replaces, so results are bitwise the same:
 // - batched products (batch > 1): tfjs-backend-wasm 4.22 sends them to a scalar loop (0.6-2 GFLOP/s; only
 //   batch 1 reaches XNNPACK), and attention does nothing but batched products. Always ours.
-// - single products (2-D, or batch 1): the package's XNNPACK packs all of B, then streams it again for every
-//   few rows of A; ours goes through B in column panels that stay in the core's own cache. Alone, the two run
-//   at the same speed; with two processes training side by side (the launcher's data parallelism), a
-//   BERT-Mini step is faster on ours (bench/NOTES.md, "Our own dense matMul"). Ours is single-threaded, and
+// - single products (2-D, or batch 1): the package's XNNPACK packs B; ours goes through B in column panels
+//   that stay in the core's own cache. Alone, the two run at the same speed; with two processes training
+//   side by side (the launcher's data parallelism), which share the rest of the memory system, a BERT-Mini
+//   step is faster on ours (bench/NOTES.md, "Our own dense matMul"). Ours is single-threaded, and
 //   XNNPACK splits a GEMM across the backend's threads: src/backend turns ours on for one thread only.
 import * as tf from "@tensorflow/tfjs-core";
 import { heapKernel, heapMemory, heapOffset, type WasmBackendLike } from "./wasm-simd/heap-kernel";
