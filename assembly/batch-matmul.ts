@@ -13,9 +13,10 @@
 const KB: i32 = 48;
 
 // matMul's column panel. A panel of B (k x 64 floats: 64 KB at k = 256, 256 KB at k = 1024) stays in the
-// core's L2 while every 4-row strip of A goes through it, instead of all of B being streamed again for each
-// strip. Panels of 32 to 1024 columns measured alike on one process (BERT-Mini's products); the kernel loses
-// less speed than XNNPACK's when two processes share the machine (bench/NOTES.md, "Our own dense matMul").
+// core's L2 while every 4-row strip of A goes through it, instead of all of B going through the cache again
+// for each strip (as in batchMatMul, whose matrices are attention's small ones). Panels of 32 to 1024 columns
+// measured alike on one process (BERT-Mini's products); the kernel loses less speed than XNNPACK's when two
+// processes share the machine (bench/NOTES.md, "Our own dense matMul").
 const NC: i32 = 64;
 
 @inline function rowsOf(a: usize, lda: usize, r: i32): usize {
@@ -208,6 +209,30 @@ function tail1(a: usize, b: usize, c: usize, k: i32, ldb: usize, r: i32, kb: i32
   else if (r == 3) tile1xR(a, b, c, k, ldb, 3, kb);
 }
 
+// Columns [j0, j1) of C = A @ B, every row strip of A: 4x8 tiles, then 4x4, then the tail; rows past the last
+// multiple of 4 one at a time. k blocks of kb.
+function columns(a: usize, b: usize, c: usize, m: i32, k: i32, lda: usize, ldb: usize, ldc: usize, j0: i32, j1: i32, kb: i32): void {
+  const m4 = m & ~3;
+  const n8 = j0 + ((j1 - j0) & ~7);
+  const n4 = j0 + ((j1 - j0) & ~3);
+  for (let i = 0; i < m4; i += 4) {
+    const ai = rowsOf(a, lda, i);
+    const ci = rowsOf(c, ldc, i);
+    let j = j0;
+    for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, kb);
+    for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, kb);
+    tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, j1 - j, kb);
+  }
+  for (let i = m4; i < m; i++) {
+    const ai = rowsOf(a, lda, i);
+    const ci = rowsOf(c, ldc, i);
+    let j = j0;
+    for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, kb);
+    for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, kb);
+    tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, j1 - j, kb);
+  }
+}
+
 /**
  * C[i] = A[i] @ B[i] for i < batch; A is [batch, m, k], B [batch, k, n], C [batch, m, n], all float32,
  * row-major, at byte offsets a, b, c of the imported memory. m, n, k >= 1.
@@ -216,32 +241,11 @@ export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k:
   const lda = <usize>k << 2;
   const ldb = <usize>n << 2;
   const ldc = <usize>n << 2;
-  const sizeA = <usize>m * lda;
-  const sizeB = <usize>k * ldb;
-  const sizeC = <usize>m * ldc;
-  const m4 = m & ~3;
-  const n8 = n & ~7;
-  const n4 = n & ~3;
   for (let p = 0; p < batch; p++) {
-    for (let i = 0; i < m4; i += 4) {
-      const ai = rowsOf(a, lda, i);
-      const ci = rowsOf(c, ldc, i);
-      let j = 0;
-      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, KB);
-      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, KB);
-      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, n - j, KB);
-    }
-    for (let i = m4; i < m; i++) {
-      const ai = rowsOf(a, lda, i);
-      const ci = rowsOf(c, ldc, i);
-      let j = 0;
-      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, KB);
-      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, KB);
-      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, n - j, KB);
-    }
-    a += sizeA;
-    b += sizeB;
-    c += sizeC;
+    columns(a, b, c, m, k, lda, ldb, ldc, 0, n, KB);
+    a += <usize>m * lda;
+    b += <usize>k * ldb;
+    c += <usize>m * ldc;
   }
 }
 
@@ -252,27 +256,5 @@ export function batchMatMul(a: usize, b: usize, c: usize, batch: i32, m: i32, k:
 export function matMul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
   const lda = <usize>k << 2;
   const ldb = <usize>n << 2;
-  const ldc = <usize>n << 2;
-  const m4 = m & ~3;
-  for (let j0 = 0; j0 < n; j0 += NC) {
-    const j1 = min(j0 + NC, n);
-    const n8 = j0 + ((j1 - j0) & ~7);
-    const n4 = j0 + ((j1 - j0) & ~3);
-    for (let i = 0; i < m4; i += 4) {
-      const ai = rowsOf(a, lda, i);
-      const ci = rowsOf(c, ldc, i);
-      let j = j0;
-      for (; j < n8; j += 8) tile4x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, k);
-      for (; j < n4; j += 4) tile4x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, k);
-      tail4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, lda, ldb, ldc, j1 - j, k);
-    }
-    for (let i = m4; i < m; i++) {
-      const ai = rowsOf(a, lda, i);
-      const ci = rowsOf(c, ldc, i);
-      let j = j0;
-      for (; j < n8; j += 8) tile1x8(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, k);
-      for (; j < n4; j += 4) tile1x4(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, k);
-      tail1(ai, b + (<usize>j << 2), ci + (<usize>j << 2), k, ldb, j1 - j, k);
-    }
-  }
+  for (let j0 = 0; j0 < n; j0 += NC) columns(a, b, c, m, k, lda, ldb, ldb, j0, min(j0 + NC, n), k);
 }
