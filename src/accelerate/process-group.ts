@@ -311,8 +311,8 @@ function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: num
   return out;
 }
 
-function encodeRows(indices: Int32Array, rows: Float32Array): Uint8Array {
-  const out = rowsMessage(indices.length, rows.length / Math.max(indices.length, 1));
+function encodeRows(indices: Int32Array, rows: Float32Array, rowSize: number): Uint8Array {
+  const out = rowsMessage(indices.length, rowSize);
   out.indices.set(indices);
   out.rows.set(rows);
   return out.bytes;
@@ -441,7 +441,6 @@ function concatF32(arrays: Float32Array[]): Float32Array {
   }
   return out;
 }
-
 
 /** Calls `visit(array, from, to, at)` for each part of the elements start..end of the arrays laid end to end. */
 function forEachInRange(arrays: Float32Array[], start: number, end: number, visit: (a: Float32Array, from: number, to: number, at: number) => void): void {
@@ -585,7 +584,7 @@ class TcpProcessGroup implements ProcessGroup {
   allReduceRows(rowIndices: Int32Array, rows: Float32Array, rowSize: number, op: ReduceOp = "sum"): Promise<SparseRows> {
     checkOp(op);
     validateRows(rowIndices, rows, rowSize, this.rank);
-    return this.exchange(Kind.AllReduceRows, encodeRows(rowIndices, rows), (payloads) => {
+    return this.exchange(Kind.AllReduceRows, encodeRows(rowIndices, rows, rowSize), (payloads) => {
       const parts = payloads.map(decodeRows);
       parts.forEach((p, r) => {
         if (p.rows.length !== p.indices.length * rowSize) {

@@ -3,7 +3,7 @@
 // so they are imported dynamically and their absence is not an error unless KIT_BACKEND asks for them.
 import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
-import { useKitDenseMatMul } from "../nn/batch-matmul";
+import { setKitDenseMatMul } from "../nn/batch-matmul";
 import { installWasmKernels } from "../nn/wasm-kernels";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
@@ -87,7 +87,7 @@ async function activate(name: BackendName): Promise<string | null> {
       // Our faster kernels (batched matMul, buffer-sharing Identity) replace the package's from the start.
       installWasmKernels();
       // Single products too on one thread; on more, XNNPACK splits each GEMM across them (src/nn/batch-matmul.ts).
-      useKitDenseMatMul(wasmThreads === 1);
+      setKitDenseMatMul(wasmThreads === 1);
     }
     await tf.ready();
     for (const listener of process.listeners("uncaughtException")) {

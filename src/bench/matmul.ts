@@ -7,7 +7,7 @@
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../backend/device";
-import { useKitDenseMatMul } from "../nn/batch-matmul";
+import { setKitDenseMatMul } from "../nn/batch-matmul";
 import { installWasmKernels, replacedBatchMatMul } from "../nn/wasm-kernels";
 
 export interface MatMulTiming {
@@ -107,8 +107,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   show(withPackageBatchMatMul(() => [...matmulTimings(hidden, heads), ...attentionMatmulTimings(hidden, heads)]));
   if (wasm) {
     show(attentionMatmulTimings(hidden, heads), " (SIMD)");
-    const previous = useKitDenseMatMul(true);
+    const previous = setKitDenseMatMul(true);
     show(matmulTimings(hidden, heads).slice(0, 6), " (kit)"); // (not the fused product: FusedMatMul stays XNNPACK's)
-    useKitDenseMatMul(previous);
+    setKitDenseMatMul(previous);
   }
 }

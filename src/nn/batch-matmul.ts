@@ -31,10 +31,11 @@ export function kitDenseMatMulCalls(): number {
 }
 
 /**
- * Single float32 products on our kernel (true) or the package's XNNPACK (false, the default); returns the
- * previous setting. The results are bitwise the same; only the speed differs (see the top of this file).
+ * Single float32 products on our kernel (true) or the package's XNNPACK (false, the default), for the whole
+ * process (as setFusedAdamW for AdamW); returns the previous setting. The results are bitwise the same; only
+ * the speed differs (see the top of this file).
  */
-export function useKitDenseMatMul(on: boolean): boolean {
+export function setKitDenseMatMul(on: boolean): boolean {
   const previous = kitDense;
   kitDense = on;
   return previous;
@@ -46,7 +47,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * The BatchMatMul kernel: our SIMD kernels for float32 products with no transpose flag and the same leading
- * (batch) dims on both sides, batch > 1, or batch 1 when useKitDenseMatMul is on; everything else goes to
+ * (batch) dims on both sides, batch > 1, or batch 1 when setKitDenseMatMul is on; everything else goes to
  * `original` (XNNPACK, broadcasting, flags, other dtypes and errors exactly as the package handles them).
  */
 export function batchMatMulKernel(original: KernelFunc): KernelFunc {

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { useBackend } from "../../src/backend";
 import { matmul } from "../../src/nn/functional";
-import { fastBatchMatMulCalls, kitDenseMatMulCalls, useKitDenseMatMul } from "../../src/nn/batch-matmul";
+import { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "../../src/nn/batch-matmul";
 import { installWasmKernels, replacedBatchMatMul } from "../../src/nn/wasm-kernels";
 import { Generator } from "../../src/utils/random";
 
@@ -147,8 +147,8 @@ export function batchMatMulSuite(threads: 1 | 2): void {
     });
 
     it("delegates batch 1, 2-D, broadcasting, transposes and empty products to the package's kernel", () => {
-      const previous = useKitDenseMatMul(false);
-      onTestFinished(() => void useKitDenseMatMul(previous));
+      const previous = setKitDenseMatMul(false);
+      onTestFinished(() => void setKitDenseMatMul(previous));
       check([1, 33, 17], [1, 17, 9], false);
       check([33, 17], [17, 9], false);
       // (TF.js 4.22 broadcasts only when one side's batch is 1: [2,1,..] @ [1,3,..] gives a 3-matrix result.)
@@ -163,16 +163,16 @@ export function batchMatMulSuite(threads: 1 | 2): void {
     });
 
     it("src/backend turns the single-product kernel on for one thread only (XNNPACK splits GEMMs across threads)", () => {
-      const wasOn = useKitDenseMatMul(false);
+      const wasOn = setKitDenseMatMul(false);
       expect(wasOn).toBe(threads === 1);
-      useKitDenseMatMul(wasOn);
+      setKitDenseMatMul(wasOn);
     });
 
     describe("single products (2-D and batch 1) on our kernel, bitwise XNNPACK's", () => {
       let previous = false;
       beforeAll(() => {
-        previous = useKitDenseMatMul(true);
-        return () => void useKitDenseMatMul(previous);
+        previous = setKitDenseMatMul(true);
+        return () => void setKitDenseMatMul(previous);
       });
 
       it("BERT-Mini's dense layers, forward and flag-free gradients (520 tokens)", () => {
