@@ -3,14 +3,16 @@
 // (mirror -> HF cache; `npm run fetch-model` puts it there), against what transformers 4.49 reports for the
 // same files (test/fixtures/all-minilm-l6-v2/loading-info.json, made by loading_info.py beside it).
 import * as tf from "@tensorflow/tfjs-core";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/backend";
 import { hfHubFile } from "../../src/hub";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import type { BertForSequenceClassification } from "../../src/models/bert";
-import { readSafetensors, type HostTensor } from "../../src/utils/safetensors";
+import { readSafetensors, writeSafetensors, type HostTensor } from "../../src/utils/safetensors";
+import { TINY_CHECKPOINT } from "../helpers/shared";
 
 const REPO = "sentence-transformers/all-MiniLM-L6-v2";
 type LoadingInfoFixture = {
@@ -21,6 +23,7 @@ type LoadingInfoFixture = {
   unexpected_keys: string[];
   mismatched_keys: unknown[];
   warnings: string[];
+  unexpected_case: { made_from: string; missing_keys: string[]; unexpected_keys: string[]; warnings: string[] };
 };
 const python = JSON.parse(
   readFileSync(join(import.meta.dirname, "..", "fixtures", "all-minilm-l6-v2", "loading-info.json"), "utf8"),
@@ -100,5 +103,27 @@ describe(`fromPretrained("${REPO}", { numLabels: 2 }) as transformers ${python.t
 
   it("holds one tensor per parameter, no more", () => {
     expect(tf.memory().numTensors - before).toBe(python.model_keys.length);
+  });
+});
+
+describe("a checkpoint with a key the model does not have (transformers 4.49's report, same files)", () => {
+  it("reports it, sorted, with transformers' warning word for word; nothing is dropped silently", async () => {
+    const ref = python.unexpected_case;
+    expect(ref.made_from).toContain("cls.predictions.bias");
+    const dir = mkdtempSync(join(tmpdir(), "kit-unexpected-"));
+    try {
+      const tensors = new Map([...(await readSafetensors(join(TINY_CHECKPOINT, "model.safetensors"))).tensors].filter(([k]) => !k.startsWith("classifier.")));
+      tensors.set("cls.predictions.bias", { dtype: "F32", shape: [128], data: new Float32Array(128) });
+      await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+      copyFileSync(join(TINY_CHECKPOINT, "config.json"), join(dir, "config.json"));
+      const said: string[] = [];
+      const tiny = await AutoModelForSequenceClassification.fromPretrained(dir, { logger: (m) => said.push(m) });
+      expect(tiny.loadingInfo!.unexpectedKeys).toEqual(ref.unexpected_keys);
+      expect(tiny.loadingInfo!.missingKeys).toEqual(ref.missing_keys);
+      expect(said).toEqual(ref.warnings.map((w) => w.replaceAll("<checkpoint>", dir)));
+      tiny.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
