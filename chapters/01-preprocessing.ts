@@ -67,7 +67,7 @@ export async function run(options: PreprocessingOptions = {}): Promise<Preproces
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = parseChapterArgs(process.argv.slice(2), {
-    usage: "tsx chapters/01-preprocessing.ts [--preset tiny|tiny-pretrained|course]",
+    usage: "tsx chapters/01-preprocessing.ts [--preset NAME]",
     about: "Loads GLUE MRPC, tokenizes it, prints the DatasetDict and the post-processed column names.",
     flags: ["preset"],
   });

@@ -11,7 +11,7 @@ import { AutoModelForSequenceClassification } from "../src/models/auto";
 import type { BertForSequenceClassification } from "../src/models/bert";
 import { loadConfig } from "../src/models/bert";
 import { noGrad } from "../src/nn";
-import { hyperparameters, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
+import { hyperparameters, missingFilesFix, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
 import { preprocess } from "./01-preprocessing";
 import { makeDataloaders } from "./02-dataloaders";
@@ -45,10 +45,7 @@ export async function makeModel(preset: PresetName, seed: number, options: { qui
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `Preset "${preset}" needs the pretrained weights of ${checkpoint}, which could not be loaded:\n${why}\n` +
-        `Fix: download them once where the Hub is reachable (huggingface-cli download ${checkpoint}, or any run with ` +
-        `network access), or put config.json and model.safetensors under <mirror>/models/${checkpoint}/ and set KIT_HUB_MIRROR; ` +
-        `or use --preset tiny, which needs no pretrained weights.`,
+      `Preset "${preset}" needs the pretrained weights of ${checkpoint}, which could not be loaded:\n${why}\n${missingFilesFix(preset)}`,
     );
   }
 }
@@ -84,7 +81,7 @@ export async function run(options: ModelOptions = {}): Promise<ModelResult> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = parseChapterArgs(process.argv.slice(2), {
-    usage: "tsx chapters/03-model.ts [--preset tiny|tiny-pretrained|course] [--seed N] [--backend NAME]",
+    usage: "tsx chapters/03-model.ts [--preset NAME] [--seed N] [--backend NAME]",
     about: "Builds the classifier for the preset, passes one batch through it, prints the loss and the logits' shape.",
     flags: ["preset", "seed", "backend", "threads"],
   });

@@ -9,8 +9,9 @@
 import { pathToFileURL } from "node:url";
 import { selectDevice, type Device } from "../src/backend";
 import { disposeBatch } from "../src/data";
+import { HubFileNotFoundError } from "../src/hub";
 import { backward } from "../src/nn";
-import { hyperparameters, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { hyperparameters, missingFilesFix, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
 import { newRunRecord } from "../src/training/record-init";
 import { parseChapterArgs } from "../src/training/script";
 import { TrainingRun, type TrainingRunOptions } from "../src/training/training-run";
@@ -48,10 +49,12 @@ export async function setUpTraining(hp: Hyperparameters, options: { quiet?: bool
   return { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
 }
 
-function presetError(preset: string, repo: string, err: unknown): Error {
+function presetError(preset: PresetName, repo: string, err: unknown): Error {
   if (preset === "tiny") return err instanceof Error ? err : new Error(String(err));
+  // A missing dataset file is not the preset's: its own message says what to do.
+  if (err instanceof HubFileNotFoundError && err.request.repoType === "dataset") return err;
   const why = err instanceof Error ? err.message : String(err);
-  return new Error(`Preset "${preset}" needs the files of ${repo}, which could not be loaded:\n${why}\nOr use --preset tiny, which needs only bert-base-uncased's tokenizer and config.`);
+  return new Error(`Preset "${preset}" needs the files of ${repo}, which could not be loaded:\n${why}\n${missingFilesFix(preset)}`);
 }
 
 export type Training = Awaited<ReturnType<typeof setUpTraining>>;

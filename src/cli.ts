@@ -18,7 +18,8 @@ const TRAIN_HELP: CommandHelp = {
     "by default) with a progress bar, evaluates on the validation set, and saves the model, its tokenizer and run-record.json\n" +
     "under runs/<id>/. Ctrl-C (or SIGTERM, or an error) writes a checkpoint of the last completed step; continue with --resume.\n" +
     "Presets: tiny (default; BERT-Tiny shape, initialised from the seed, not pretrained), tiny-pretrained\n" +
-    "(google/bert_uncased_L-2_H-128_A-2 from the Hub), course (bert-base-uncased, as the course).",
+    "(google/bert_uncased_L-2_H-128_A-2 from the Hub), all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, pretrained;\n" +
+    "offline: npm run fetch-model first), course (bert-base-uncased, as the course).",
   flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "threads", "quiet"],
 };
 

@@ -128,7 +128,10 @@ export const AutoTokenizer = {
       if (err instanceof HubFileNotFoundError) {
         throw new TokenizerFileError(
           repoOrDir,
-          `No tokenizer for "${repoOrDir}": it has neither tokenizer.json nor vocab.txt.\n${err.message}`,
+          // Nothing at all usually means the checkpoint is not on this machine, not that it lacks a tokenizer.
+          configPath === null && mapPath === null && err.reason !== "local"
+            ? `No tokenizer for "${repoOrDir}": none of its tokenizer files (tokenizer.json, vocab.txt, tokenizer_config.json) was found.\n${err.message}`
+            : `No tokenizer for "${repoOrDir}": it has neither tokenizer.json nor vocab.txt.\n${err.message}`,
         );
       }
       throw err;

@@ -36,6 +36,11 @@ export type LoadingInfo = {
 // Buffers transformers never loads as parameters (it ignores them on load too).
 const IGNORED_UNEXPECTED = [/(^|\.)position_ids$/];
 
+/** A list of strings as Python prints it: ['a', 'b']. */
+function pythonList(items: readonly string[]): string {
+  return `[${items.map((s) => `'${s}'`).join(", ")}]`;
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -73,8 +78,9 @@ export async function fromPretrained(repoOrDir: string, options: FromPretrainedO
   const state = new Map<string, HostTensor>();
   for (const [key, value] of raw) state.set(needsPrefix ? `bert.${key}` : key, value);
 
-  const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k) && !IGNORED_UNEXPECTED.some((re) => re.test(k)));
-  const missingKeys = [...own.keys()].filter((k) => !state.has(k));
+  // Sorted, as transformers reports them (modeling_utils._find_missing_and_unexpected_keys).
+  const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k) && !IGNORED_UNEXPECTED.some((re) => re.test(k))).sort();
+  const missingKeys = [...own.keys()].filter((k) => !state.has(k)).sort();
   const mismatchedKeys: LoadingInfo["mismatchedKeys"] = [];
   for (const [name, shape] of own) {
     const t = state.get(name);
@@ -95,16 +101,23 @@ export async function fromPretrained(repoOrDir: string, options: FromPretrainedO
   const fresh = new Set([...missingKeys, ...mismatchedKeys.map((m) => m.name)]);
   if (fresh.size > 0) model.initWeights(new Generator(seed).fork("init"), fresh);
 
+  // transformers 4.49's text, word for word (test/fixtures/all-minilm-l6-v2/loading-info.json). It logs
+  // unexpected keys at INFO level when the checkpoint's architecture differs; here they always reach the
+  // logger: a dropped tensor is never silent.
+  const cls = "BertForSequenceClassification";
   if (unexpectedKeys.length > 0) {
     logger(
-      `Some weights of the model checkpoint at ${repoOrDir} were not used when initializing BertForSequenceClassification: ` +
-        `[${unexpectedKeys.join(", ")}]\n- This is expected if the checkpoint was trained on another task or with another architecture (e.g. a pre-training checkpoint).`,
+      `Some weights of the model checkpoint at ${repoOrDir} were not used when initializing ${cls}: ${pythonList(unexpectedKeys)}\n` +
+        `- This IS expected if you are initializing ${cls} from the checkpoint of a model trained on another task or with another ` +
+        `architecture (e.g. initializing a BertForSequenceClassification model from a BertForPreTraining model).\n` +
+        `- This IS NOT expected if you are initializing ${cls} from the checkpoint of a model that you expect to be exactly identical ` +
+        `(initializing a BertForSequenceClassification model from a BertForSequenceClassification model).`,
     );
   }
   if (missingKeys.length > 0) {
     logger(
-      `Some weights of BertForSequenceClassification were not initialized from the model checkpoint at ${repoOrDir} and are newly ` +
-        `initialized: [${missingKeys.join(", ")}]\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`,
+      `Some weights of ${cls} were not initialized from the model checkpoint at ${repoOrDir} and are newly initialized: ` +
+        `${pythonList(missingKeys)}\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`,
     );
   }
   if (mismatchedKeys.length > 0) {
