@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const source = path.join(root, "native", "gemm.c");
 const outDir = path.join(root, "native", "build");
 const out = path.join(outDir, "gemm.node");
-const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then npm rebuild full-training-kit or node scripts/build-native.mjs";
+const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then node scripts/build-native.mjs (npm install runs it)";
 
 function nodeHeaders() {
   const candidates = [path.join(path.dirname(process.execPath), "..", "include", "node")];
