@@ -1,8 +1,8 @@
 // The native GEMM's effect on a training step (bench/NOTES.md, "Native GEMM"): BERT-Mini and MiniLM-L6 (the
 // pretrained preset's shape) at the workload (batch 8 x 65), the wasm backend's own GEMM against the native
 // one, interleaved in one process (the GEMM switches in-process), medians of the rounds. One process per wasm
-// thread count; in the one-thread process the native GEMM also runs with 2 BLAS threads, which says whether
-// the wasm backend's idle pool threads and OpenBLAS's fight.
+// thread count; in each the native GEMM runs with 1 and 2 BLAS threads, which says whether the wasm
+// backend's pool threads and OpenBLAS's fight.
 // `npx tsx src/bench/gemm-step.ts [--rounds 4] [--steps 3] [--shapes mini,minilm]` (spawns its children).
 import { spawnSync } from "node:child_process";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -61,8 +61,9 @@ async function child(shapes: string[], rounds: number, steps: number): Promise<v
   const wasmThreads = wasmThreadsCount();
   const variants: Variant[] = [{ name: "wasm GEMM", native: false }];
   if (gemm !== null) {
+    // The kit's setting (BLAS threads = wasm threads) first, then the other count.
     variants.push({ name: `native, ${wasmThreads} BLAS thread(s)`, native: true, blasThreads: wasmThreads });
-    if (wasmThreads === 1) variants.push({ name: "native, 2 BLAS threads", native: true, blasThreads: 2 });
+    for (const n of [1, 2]) if (n !== wasmThreads) variants.push({ name: `native, ${n} BLAS thread(s)`, native: true, blasThreads: n });
   }
   const out: Record<string, Record<string, number[]>> = {};
   for (const name of shapes) {
