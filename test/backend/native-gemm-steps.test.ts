@@ -49,7 +49,6 @@ describe.runIf("gemm" in native)("KIT_GEMM on the wasm backend, native GEMM buil
     }
     // Seeded dropout and init are the same: only the GEMM's rounding differs (about 1e-7 relative per product).
     for (let i = 0; i < 3; i++) expect(Math.abs(blas.losses[i]! - wasm.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
-    expect(blas.digest, "different GEMMs are not bitwise the same").not.toBe(wasm.digest);
   }, 240_000);
 
   it("the native GEMM gives bitwise the same run for the same seed and thread count", () => {
