@@ -5,6 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
 import { setKitDenseMatMul } from "../nn/batch-matmul";
 import { installWasmKernels } from "../nn/wasm-kernels";
+import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
+import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -56,6 +58,14 @@ type WasmPackage = Parameters<typeof setWasmBackend>[0];
 const failures = new Map<BackendName, string>();
 let active: Device | null = null;
 let wasmThreads = 1;
+/** Which GEMM the wasm backend runs, for the backend line; `why` says once why it is not the native one. */
+let wasmGemm: { label: string; why?: string } = { label: "" };
+let whySaid = false;
+
+/** The wasm backend's GEMM, e.g. "OpenBLAS 0.3.21 (Haswell, 2 threads)" or "the wasm backend's own". */
+export function wasmGemmLabel(): string {
+  return wasmGemm.label;
+}
 
 /** How many threads the wasm backend computes with (1 on the other backends' terms: not ours to size). */
 export function wasmThreadsCount(): number {
@@ -69,6 +79,8 @@ function isBackendName(s: string): s is BackendName {
 /** Import the backend's package and make it TF.js's backend; null on success, else why it failed. */
 async function activate(name: BackendName): Promise<string | null> {
   if (failures.has(name)) return failures.get(name)!;
+  // A wrong KIT_GEMM, or KIT_GEMM=native without the addon, is the caller's error, not the backend's absence.
+  const native = name === "wasm" ? nativeGemmWanted() : null;
   let reason: string | null = null;
   try {
     // The emscripten glue of the wasm backend installs process handlers that rethrow every uncaught
@@ -88,6 +100,15 @@ async function activate(name: BackendName): Promise<string | null> {
       installWasmKernels();
       // Single products too on one thread; on more, XNNPACK splits each GEMM across them (src/nn/batch-matmul.ts).
       setKitDenseMatMul(wasmThreads === 1);
+      if (native?.gemm) {
+        // BLAS threads follow the kit's thread setting (the launcher gives each process its share).
+        installNativeGemm(native.gemm, wasmThreads);
+        setNativeGemm(true);
+        wasmGemm = { label: describeNativeGemm(native.gemm) };
+      } else {
+        setNativeGemm(false);
+        wasmGemm = { label: "the wasm backend's own", why: native?.why };
+      }
     }
     await tf.ready();
     for (const listener of process.listeners("uncaughtException")) {
@@ -146,8 +167,19 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
   }
   if (!options.quiet) {
     const how = forced ? "forced by KIT_BACKEND" : "fastest installed; set KIT_BACKEND to change";
-    const threads = device.name === "wasm" ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
-    console.log(`Using TF.js backend: ${device.name} (${how}${threads})`);
+    const wasm = device.name === "wasm";
+    const threads = wasm ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
+    let gemm = "";
+    if (wasm && wasmGemm.why === undefined) gemm = ` + ${wasmGemm.label}`;
+    let note = "";
+    if (wasm && wasmGemm.why !== undefined && !whySaid) {
+      whySaid = true;
+      note =
+        wasmGemm.why === "KIT_GEMM=wasm"
+          ? "; GEMM: the wasm backend's own (KIT_GEMM=wasm)"
+          : `; GEMM: the wasm backend's own, as the native one is absent (${wasmGemm.why}); for the fast path: ${NATIVE_GEMM_HOW}`;
+    }
+    console.log(`Using TF.js backend: ${device.name}${gemm} (${how}${threads})${note}`);
   }
   return device;
 }

@@ -4,11 +4,14 @@
 // (src/nn/batch-matmul.ts): the attention products, and the dense ones on the kit's single-product kernel
 // (which src/backend uses on one thread). The package caches XNNPACK's packed B by tensor, and the "pre-
 // transposed" rows reuse one B: an advantage a training step, whose weights change every step, does not give.
+// Where the native GEMM is built, its GFLOP/s on BERT's dense shapes come first (1 and 2 BLAS threads).
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../backend/device";
 import { setKitDenseMatMul } from "../nn/batch-matmul";
 import { installWasmKernels, replacedBatchMatMul } from "../nn/wasm-kernels";
+import { installedNativeGemm, setNativeGemm } from "../backend/wasm/gemm-kernels";
+import { SHAPES } from "./shapes";
 
 export interface MatMulTiming {
   label: string;
@@ -93,6 +96,56 @@ export function attentionMatmulTimings(hidden: number, heads: number, batch = 8,
   return out;
 }
 
+/**
+ * The dense products of one BERT layer's training step as the native path issues them (transpose flags, no
+ * explicit transposes): forward x W^T for the four attention projections' shape, the intermediate and the
+ * output dense; backward dx = dy W and dW = dy^T x for each. One row per shape: total GFLOP/s over them.
+ */
+export function denseStepTimings(label: string, hidden: number, inter: number, tokens = 520): MatMulTiming {
+  const x = tf.randomNormal([tokens, hidden]);
+  const h = tf.randomNormal([tokens, inter]);
+  const w = tf.randomNormal([hidden, hidden]);
+  const wi = tf.randomNormal([inter, hidden]);
+  const wo = tf.randomNormal([hidden, inter]);
+  const products: Array<[tf.Tensor, tf.Tensor, boolean, boolean]> = [
+    [x, w, false, true], [x, wi, false, true], [h, wo, false, true], // forward
+    [x, w, false, false], [h, wi, false, false], [x, wo, false, false], // dx = dy W
+    [x, x, true, false], [h, x, true, false], [x, h, true, false], // dW = dy^T x
+  ];
+  const flops = 2 * tokens * (hidden * hidden + 2 * hidden * inter) * 3;
+  const t = time(label, flops, () => {
+    let last: tf.Tensor | null = null;
+    for (const [a, b, ta, tb] of products) {
+      last?.dispose();
+      last = tf.matMul(a, b, ta, tb);
+    }
+    return last!;
+  }, 10);
+  tf.dispose([x, h, w, wi, wo]);
+  return t;
+}
+
+/** BERT's dense shapes (Tiny..Base and MiniLM-L6) on the native GEMM with 1 and 2 BLAS threads. */
+export function nativeDenseTimings(): Array<MatMulTiming & { threads: number }> {
+  const gemm = installedNativeGemm();
+  if (gemm === null) return [];
+  const shapes: Array<[string, number, number]> = [
+    ...Object.values(SHAPES).map((s) => [s.label, s.hiddenSize, s.intermediateSize] as [string, number, number]),
+    ["MiniLM-L6 L6/H384", 384, 1536],
+  ];
+  const before = gemm.getNumThreads();
+  const out: Array<MatMulTiming & { threads: number }> = [];
+  try {
+    for (const threads of [1, 2]) {
+      gemm.setNumThreads(threads);
+      for (const [label, hidden, inter] of shapes) out.push({ ...denseStepTimings(label, hidden, inter), threads });
+    }
+  } finally {
+    gemm.setNumThreads(before);
+  }
+  return out;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
   const arg = (f: string, d: string): string => (argv.includes(f) ? argv[argv.indexOf(f) + 1]! : d);
@@ -104,6 +157,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   };
   const wasm = tf.getBackend() === "wasm";
   if (wasm) installWasmKernels();
+  if (wasm && installedNativeGemm() !== null) {
+    console.log("Native GEMM, one layer's dense products (forward, dx, dW), 520 tokens:");
+    for (const t of nativeDenseTimings()) {
+      console.log(`  ${t.label.padEnd(20)} ${t.threads} BLAS thread(s) ${t.ms.toFixed(2).padStart(8)} ms ${t.gflops.toFixed(1).padStart(6)} GFLOP/s, ${(t.gflops / t.threads).toFixed(1)} per core`);
+    }
+    setNativeGemm(false); // the rows below are the wasm backend's own GEMM, as before
+  }
   show(withPackageBatchMatMul(() => [...matmulTimings(hidden, heads), ...attentionMatmulTimings(hidden, heads)]));
   if (wasm) {
     show(attentionMatmulTimings(hidden, heads), " (SIMD)");

@@ -1,11 +1,13 @@
 // The differentiable building blocks of BERT, with the gradients TF.js gets wrong for us (DESIGN.md §3):
 // - dense / batched matmul: the stock matMul gradient uses the transposeA/B flags, which run at 1–4 GFLOP/s
-//   on wasm versus ~40 without them, so the backward passes transpose explicitly;
+//   on wasm's XNNPACK versus ~40 without them, so the backward passes transpose explicitly, unless the
+//   backend says the flags are free (a native BLAS: fastTransposedMatMul());
 // - embedding lookup: the stock gather gradient is UnsortedSegmentSum, missing on wasm and pathological on
 //   cpu; ours scatters the rows instead and zeroes the padding row (torch's padding_idx);
 // - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive).
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
+import { fastTransposedMatMul } from "../backend/matmul-capability";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
@@ -22,8 +24,13 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null):
 
 function linearGrads(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const dx = tf.matMul(dy, w); // [N, out] @ [out, in]
-  const dw = tf.matMul(tf.transpose(dy), x); // [out, N] @ [N, in]
+  const dw = fastTransposedMatMul() ? tf.matMul(dy, x, true, false) : tf.matMul(tf.transpose(dy), x); // [out, N] @ [N, in]
   return [dx, dw];
+}
+
+/** x @ W^T. */
+function timesTransposed(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  return fastTransposedMatMul() ? tf.matMul(x, w, false, true) : tf.matMul(x, tf.transpose(w));
 }
 
 const linearWithBias = tf.customGrad((...args: unknown[]) => {
@@ -32,7 +39,7 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   save([x!, w!]);
   // Inside a custom op every tensor lives until the enclosing backward() ends: free W^T (and the packed
   // copy XNNPACK caches for it on wasm) now, as the backward pass never reads it.
-  const value = tf.tidy(() => tf.add(tf.matMul(x!, tf.transpose(w!)), b!));
+  const value = tf.tidy(() => tf.add(timesTransposed(x!, w!), b!));
   const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), tf.sum(dy, 0)];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -41,7 +48,7 @@ const linearNoBias = tf.customGrad((...args: unknown[]) => {
   const [x, w] = args as tf.Tensor2D[];
   const save = args[2] as tf.GradSaveFunc;
   save([x!, w!]);
-  const value = tf.tidy(() => tf.matMul(x!, tf.transpose(w!)));
+  const value = tf.tidy(() => timesTransposed(x!, w!));
   const gradFunc: GradFunc = (dy, [xs, ws]) => linearGrads(dy, xs!, ws!);
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
@@ -60,7 +67,10 @@ export const matmul = tf.customGrad((...args: unknown[]) => {
   const save = args[2] as tf.GradSaveFunc;
   save([a!, b!]);
   const value = tf.matMul(a!, b!);
-  const gradFunc: GradFunc = (dy, [as, bs]) => [tf.matMul(dy, transposeLast(bs!)), tf.matMul(transposeLast(as!), dy)];
+  const gradFunc: GradFunc = (dy, [as, bs]) =>
+    fastTransposedMatMul()
+      ? [tf.matMul(dy, bs!, false, true), tf.matMul(as!, dy, true, false)]
+      : [tf.matMul(dy, transposeLast(bs!)), tf.matMul(transposeLast(as!), dy)];
   return { value, gradFunc };
 }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 

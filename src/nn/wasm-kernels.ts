@@ -33,6 +33,14 @@ export function shareIdentityOnWasm(): void {
 const ours = new WeakSet<KernelFunc>();
 let packageBatchMatMul: tf.KernelConfig | undefined;
 
+/**
+ * Say that `kernelFunc`, registered over ours by src/backend (the native GEMM), already includes ours (it
+ * falls back to it), so that fastBatchMatMulOnWasm() does not wrap it again.
+ */
+export function markKitBatchMatMul(kernelFunc: KernelFunc): void {
+  ours.add(kernelFunc);
+}
+
 /** The package's own BatchMatMul kernel that fastBatchMatMulOnWasm() replaced (tests and benches compare). */
 export function replacedBatchMatMul(): tf.KernelConfig | undefined {
   return packageBatchMatMul;

@@ -25,7 +25,7 @@ export const FLAGS = {
   "save-steps": { kind: "int", min: 1, help: "also checkpoint every N steps (a checkpoint is always written on Ctrl-C, SIGTERM or an error)", meta: "N" },
   resume: { kind: "string", help: "continue the run saved in DIR from its latest checkpoint", meta: "DIR" },
   backend: { kind: "string", choices: BACKEND_NAMES, help: "TF.js backend (default: the fastest installed; same as KIT_BACKEND)", meta: "NAME" },
-  threads: { kind: "int", min: 1, help: "threads of the wasm backend, 1 to 4 (default: one per core; same as KIT_WASM_THREADS)", meta: "N" },
+  threads: { kind: "int", min: 1, help: "threads of the wasm backend and of its native GEMM, 1 to 4 (default: one per core; same as KIT_WASM_THREADS)", meta: "N" },
   quiet: { kind: "boolean", help: "print less" },
 } as const satisfies Record<string, FlagSpec>;
 

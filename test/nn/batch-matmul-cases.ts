@@ -119,6 +119,8 @@ export function batchMatMulSuite(threads: 1 | 2): void {
   describe(`wasm SIMD BatchMatMul, KIT_WASM_THREADS=${threads}`, () => {
     beforeAll(async () => {
       process.env.KIT_WASM_THREADS = String(threads);
+      // These kernels are bitwise XNNPACK's; the native GEMM (the default where it is built) is not.
+      process.env.KIT_GEMM = "wasm";
       await useBackend("wasm");
       installWasmKernels();
     });

@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { BACKEND_NAMES, selectDevice, useBackend, wasmThreadsWanted } from "../../src/backend";
+import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import { BertConfig } from "../../src/models/bert";
 import { Dropout, Linear, Module } from "../../src/nn";
@@ -88,7 +89,14 @@ describe("devices", () => {
       expect(tf.getBackend()).toBe("wasm");
       // The thread count is the one KIT_WASM_THREADS asked for (default: one per core, at most 4).
       const threads = wasmThreadsWanted();
-      expect(lines).toEqual([`Using TF.js backend: wasm (forced by KIT_BACKEND, ${threads} thread${threads === 1 ? "" : "s"} (KIT_WASM_THREADS))`]);
+      const t = `${threads} thread${threads === 1 ? "" : "s"}`;
+      expect(lines.length).toBe(1);
+      // The GEMM: the native one where built (its BLAS threads follow the kit's), else why not, and how to get it.
+      if ("gemm" in loadNativeGemm() && !process.env.KIT_GEMM) {
+        expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\+ (OpenBLAS \\d+\\.\\d+\\.\\d+ \\(\\w+, ${t}\\)|Accelerate .*) \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\)$`));
+      } else {
+        expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\); GEMM: the wasm backend's own`));
+      }
       process.env.KIT_BACKEND = "cpu";
       expect((await selectDevice({ quiet: true })).name).toBe("cpu");
       expect(lines.length).toBe(1);

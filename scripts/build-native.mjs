@@ -1,0 +1,56 @@
+// npm install / npm ci run this (package.json "install"): build native/gemm.c, the system BLAS's sgemm for the
+// wasm backend (src/backend/wasm/native-gemm.ts), with the C compiler directly (no node-gyp, no python).
+// It must never fail the install: without a compiler, Node's headers or the BLAS, it says so in one line and
+// the kit runs on the wasm backend's own GEMM.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const source = path.join(root, "native", "gemm.c");
+const outDir = path.join(root, "native", "build");
+const out = path.join(outDir, "gemm.node");
+const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then node scripts/build-native.mjs (npm install runs it)";
+
+function nodeHeaders() {
+  const candidates = [path.join(path.dirname(process.execPath), "..", "include", "node")];
+  try {
+    candidates.push(path.join(path.dirname(fileURLToPath(import.meta.resolve("node-api-headers/package.json"))), "include"));
+  } catch {
+    // node-api-headers is not installed: the headers that come with Node are the usual place.
+  }
+  return candidates.find((dir) => fs.existsSync(path.join(dir, "node_api.h")));
+}
+
+function build() {
+  if (!fs.existsSync(source)) return "native/gemm.c is missing";
+  const include = nodeHeaders();
+  if (include === undefined) return `node_api.h not found beside ${process.execPath} (install Node's headers or the node-api-headers package)`;
+  const cc = process.env.CC || "cc";
+  const mac = process.platform === "darwin";
+  const args = ["-O2", "-std=c11", "-fPIC", "-shared", `-I${include}`, source, "-o", `${out}.tmp`];
+  if (mac) args.push("-undefined", "dynamic_lookup", "-framework", "Accelerate");
+  else args.push("-I/usr/include/openblas", "-lopenblas", "-lm");
+  fs.mkdirSync(outDir, { recursive: true });
+  try {
+    execFileSync(cc, args, { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (err) {
+    const stderr = String(err.stderr ?? "");
+    if (err.code === "ENOENT") return `no C compiler (${cc})`;
+    if (/cblas\.h/.test(stderr)) return "cblas.h not found (the BLAS development headers are missing)";
+    if (/-lopenblas|openblas_/.test(stderr)) return "libopenblas not found";
+    return `${cc} failed: ${stderr.split("\n").find((l) => l.trim()) ?? err.message}`;
+  }
+  fs.renameSync(`${out}.tmp`, out);
+  return null;
+}
+
+let why;
+try {
+  why = build();
+} catch (err) {
+  why = err instanceof Error ? err.message : String(err);
+}
+if (why === null) console.log(`full-training-kit: built the native GEMM (${path.relative(root, out)})`);
+else console.log(`full-training-kit: native GEMM not built (${why}); the wasm backend uses its own GEMM. For the fast path: ${HOW}`);
