@@ -106,7 +106,7 @@ export function readConfig(file = defaultConfigFile()): AccelerateConfig {
   }
   const int = (key: string, fallback: number, min: number): number => {
     const v = raw[key] ?? fallback;
-    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, found ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, found ${JSON.stringify(v)}; fix it or run \`kit accelerate config\` to rewrite the file`);
     return v as number;
   };
   const distributed = String(raw.distributed_type ?? "NO");
@@ -217,7 +217,7 @@ function parseFlags(argv: string[], known: string[], stopAtPositional: boolean):
     }
     if (!arg.startsWith("--")) {
       if (stopAtPositional) break;
-      throw new Error(`unexpected argument ${JSON.stringify(arg)}\n\n${HELP}`);
+      throw new Error(`unexpected argument ${JSON.stringify(arg)}; see kit accelerate --help`);
     }
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const name = rawName.replace(/_/g, "-");
@@ -225,9 +225,9 @@ function parseFlags(argv: string[], known: string[], stopAtPositional: boolean):
       flags.set("help", "1");
       continue;
     }
-    if (!known.includes(name)) throw new Error(`unknown option --${rawName}\n\n${HELP}`);
+    if (!known.includes(name)) throw new Error(`unknown option --${rawName}; valid here: ${known.map((k) => `--${k}`).join(", ")} (see kit accelerate --help)`);
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`option --${rawName} needs a value`);
+    if (value === undefined) throw new Error(`option --${rawName} needs a value (see kit accelerate --help)`);
     flags.set(name, value);
   }
   return { flags, rest: argv.slice(i) };
@@ -288,10 +288,10 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
         return 0;
       }
       const [script, ...args] = positional;
-      if (!script) throw new Error(`accelerate launch: which script? e.g. kit accelerate launch --num-processes 2 chapters/07-accelerate.ts\n\n${HELP}`);
+      if (!script) throw new Error(`accelerate launch: which script? e.g. kit accelerate launch --num-processes 2 chapters/07-accelerate.ts (see kit accelerate --help)`);
       const file = flags.get("config-file") ?? defaultConfigFile(env);
       const fromFile = existsSync(file) ? readConfig(file) : null;
-      if (flags.has("config-file") && !fromFile) throw new Error(`accelerate launch: config file ${file} does not exist`);
+      if (flags.has("config-file") && !fromFile) throw new Error(`accelerate launch: --config-file ${file} does not exist; write one with kit accelerate config --config-file ${file}`);
       if (flags.has("mixed-precision")) checkMixedPrecision(flags.get("mixed-precision")!, "--mixed-precision");
       const numProcesses = intFlag(flags, "num-processes", 1) ?? fromFile?.num_processes ?? 1;
       const port = intFlag(flags, "main-process-port");
@@ -313,7 +313,7 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
       if (result.exitCode !== 0) stderr.write(`${result.message}\n`);
       return result.exitCode;
     }
-    throw new Error(`unknown accelerate command ${JSON.stringify(command)}\n\n${HELP}`);
+    throw new Error(`unknown accelerate command ${JSON.stringify(command)}; use config or launch (see kit accelerate --help)`);
   } catch (err) {
     stderr.write(`${(err as Error).message}\n`);
     return 1;

@@ -13,6 +13,7 @@ import type { LambdaLR, LambdaLRStateDict, Optimizer, OptimizerStateDict } from 
 import type { GeneratorState } from "../utils/random";
 import { readSafetensors, writeSafetensors, type HostTensor } from "../utils/safetensors";
 import { namingPath } from "./output-dir";
+import { hyperparameters, type Hyperparameters } from "./presets";
 import type { RunRecord } from "./run-record";
 
 export const TRAINER_STATE_FILE = "trainer_state.json";
@@ -151,6 +152,11 @@ function trainerStateProblem(json: unknown): string | null {
   if (!isObject(record.hyperparameters)) return `field "record.hyperparameters" must be an object, found ${describe(record.hyperparameters)}`;
   if (!isObject(record.steps)) return `field "record.steps" must be an object, found ${describe(record.steps)}`;
   if (!Array.isArray(record.resumedAt)) return `field "record.resumedAt" must be an array, found ${describe(record.resumedAt)}`;
+  try {
+    hyperparameters(record.hyperparameters as Partial<Hyperparameters>);
+  } catch (err) {
+    return `field "record.hyperparameters": ${(err as Error).message.replace(/\.$/, "")}`;
+  }
   return null;
 }
 

@@ -10,10 +10,11 @@ import { preprocess } from "../../chapters/01-preprocessing";
 import { makeDataloaders } from "../../chapters/02-dataloaders";
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { readBertConfigFile } from "../models/bert/config";
+import { resolvePretrainedFile } from "../hub";
 import { selectDevice } from "../backend";
 import { Generator } from "../utils/random";
 import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
-import { hyperparameters, type Hyperparameters } from "./presets";
+import { hyperparameters, PRESETS, type Hyperparameters } from "./presets";
 import { namingPath, prepareOutputDir, removeStaleTemporaries } from "./output-dir";
 import { newRunRecord } from "./record-init";
 import { confusionCounts, readRunRecord, writeRunRecord, type RunRecord } from "./run-record";
@@ -73,6 +74,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     }
   }
 
+  // The checkpoint's config.json, when it is at hand: a damaged one is named here (loading it later says only "bad JSON").
+  const checkpointConfig = await resolvePretrainedFile(PRESETS[hp.preset].checkpoint, "config.json", { optional: true }).catch(() => null);
+  if (checkpointConfig !== null) await readBertConfigFile(checkpointConfig);
   const training = await setUpTraining(hp, { quiet: options.quiet });
   const device = await placeModel(training.model, { quiet: options.quiet });
   let record = newRunRecord({

@@ -112,17 +112,17 @@ export async function readBertConfigFile(path: string): Promise<BertConfig> {
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (err) {
-    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code ? (err as Error).message : `not valid JSON (${(err as Error).message})`}; restore the file saved with the model.`);
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code ? (err as Error).message : `not valid JSON (${(err as Error).message})`}; restore the file (the one saved with the model, or a fresh download).`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new Error(`${path}: expected a JSON object of config fields, found ${Array.isArray(json) ? "an array" : JSON.stringify(json)}; restore the file saved with the model.`);
+    throw new Error(`${path}: expected a JSON object of config fields, found ${Array.isArray(json) ? "an array" : JSON.stringify(json)}; restore the file (the one saved with the model, or a fresh download).`);
   }
   const model = (json as Record<string, unknown>).model_type;
   if (model !== undefined && model !== "bert") throw new Error(`${path}: field model_type is ${JSON.stringify(model)}; only "bert" checkpoints are supported.`);
   try {
     return BertConfig.fromJSON(json as Record<string, JsonValue>);
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}; fix that field or restore the file saved with the model.`);
+    throw new Error(`${path}: ${(err as Error).message}; fix that field, or restore the file (the one saved with the model, or a fresh download).`);
   }
 }
 
