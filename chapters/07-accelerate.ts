@@ -168,6 +168,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     defaults: { lr: ACCELERATE_LR.toExponential() },
   });
   const { flags: _flags, ...options } = args;
-  const result = await run(options);
+  const { metrics: _printedByTheLoop, ...result } = await run(options);
+  // The run's numbers for scripts, once; the metrics were printed by the evaluation loop (accelerator.print).
   if (result.processIndex === 0) console.log(JSON.stringify(result));
 }
