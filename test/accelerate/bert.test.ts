@@ -107,7 +107,7 @@ describe("chapter 07 under the launcher", () => {
     expect(result).toMatchObject({ numProcesses: 2, processIndex: 0, lr: 3e-5, trainBatchesPerProcess: Math.ceil(TRAIN_BATCHES / 2), stepsRun: 4, evalExamples: 408 });
     // accelerator.print: the metrics appear once, unprefixed (rank 1's output would carry a prefix), and
     // not a second time in the result line.
-    expect(e.stdout.match(/accuracy/g), e.stdout).toHaveLength(1);
+    expect(e.stdout.match(/accuracy: /g), e.stdout).toHaveLength(1);
     expect(result).not.toHaveProperty("metrics");
     const printed = /^\{ accuracy: ([\d.]+), f1: ([\d.]+) \}$/m.exec(e.stdout);
     expect(printed, e.stdout).not.toBeNull();
