@@ -202,6 +202,8 @@ const CASES: Case[] = [
   { name: "fewer layers than the weights", category: "config", args: ["evaluate", "run"], setup: configField("num_hidden_layers", 1), culprit: "{dir}/run/config.json does not match", fix: /Restore the config.json/, untouched: ["run/config.json", "run/model.safetensors"] },
   { name: "more layers than the weights", category: "config", args: ["evaluate", "run"], setup: configField("num_hidden_layers", 3), culprit: "weights missing", fix: /Restore the config.json/ },
   { name: "evaluate a folder without config.json", category: "file", args: ["evaluate", "run"], files: { "run/model.safetensors": "x" }, culprit: "{dir}/run/config.json not found", fix: /npx kit train/ },
+  { name: "evaluate: model.safetensors not safetensors", category: "file", args: ["evaluate", "run"], setup: (dir) => { savedRunWith(SMALL_CONFIG)(dir); writeFileSync(join(dir, "run", "model.safetensors"), "garbage\n"); }, culprit: "{dir}/run/model.safetensors: bad header length", fix: /truncated or not a safetensors file/, untouched: ["run/model.safetensors"] },
+  { name: "evaluate: a run without its tokenizer", category: "file", args: ["evaluate", "run"], setup: savedRunWith(SMALL_CONFIG), culprit: 'No tokenizer for "{dir}/run"', fix: /Fix: save the checkpoint with its "vocab.txt"/, detailed: true },
   { name: "evaluate a file", category: "file", args: ["evaluate", "afile"], files: { afile: "x" }, culprit: "{dir}/afile/config.json not found", fix: /npx kit train/ },
   // ---- accelerate: YAML and launcher flags ----
   { name: "garbage YAML", category: "yaml", args: ["accelerate", "launch", "--config-file", "accelerate.yaml", "script.mjs"], files: accelerateConfig("num_processes: [2,\n  x"), culprit: "accelerate.yaml: not valid YAML", fix: /kit accelerate config/, untouched: ["accelerate.yaml"] },
@@ -239,6 +241,16 @@ const CASES: Case[] = [
     env: { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "{dir}/cache", KIT_HUB_MIRROR: "{dir}/mirror" },
     culprit: "mrpc/train-00000-of-00001.parquet",
     fix: /unset HF_HUB_OFFLINE to download it, or put the file in a mirror folder \(KIT_HUB_MIRROR\)/,
+    detailed: true,
+  },
+  {
+    name: "chapter 01 offline, MRPC nowhere (an error escaping the chapter)",
+    category: "hub mirror",
+    chapter: "01-preprocessing.ts",
+    args: [],
+    env: MIRROR_ENV,
+    culprit: "mrpc/train-00000-of-00001.parquet",
+    fix: /unset HF_HUB_OFFLINE to download it/,
     detailed: true,
   },
   {
