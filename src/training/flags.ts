@@ -1,5 +1,6 @@
 // Command-line flags for the chapters and `kit train`: one table of the run's knobs, parsed strictly
 // (an unknown flag or a bad value is an error that names it and says what is valid), with --help.
+import { parseArgs } from "node:util";
 import { BACKEND_NAMES } from "../backend";
 import { OPTIMIZER_NAMES } from "../optim";
 import { COURSE_HYPERPARAMETERS, PRESET_NAMES, type Hyperparameters, type PresetName } from "./presets";
@@ -62,38 +63,34 @@ export function helpText(help: CommandHelp): string {
   return `Usage: ${help.usage}\n\n${help.about}\n\nOptions:\n${rows.join("\n")}\n  ${"--help".padEnd(24)} show this help\n`;
 }
 
-/** Parse `--name value` / `--name=value`; throws UsageError naming the flag and what is valid. */
+/** Parse `--name value` / `--name=value` (node:util parseArgs); throws UsageError naming the flag and what is valid. */
 export function parseFlags(argv: readonly string[], allowed: readonly FlagName[]): { values: FlagValues; positional: string[]; help: boolean } {
   const values: FlagValues = {};
   const positional: string[] = [];
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") {
+  // Not strict: parseArgs' own errors name no fix; each token is checked below instead.
+  const options = Object.fromEntries(allowed.map((name) => [name, { type: FLAGS[name].kind === "boolean" ? "boolean" : "string" }] as const));
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === "positional") positional.push(token.value);
+    if (token.kind !== "option") continue;
+    const { name } = token;
+    if (name === "help" || name === "h") {
       help = true;
       continue;
     }
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
     if (!(allowed as readonly string[]).includes(name)) {
-      throw new UsageError(`Unknown option --${name}. Valid options: ${allowed.map((f) => `--${f}`).join(", ")} (see --help).`);
+      throw new UsageError(`Unknown option ${token.rawName}. Valid options: ${allowed.map((f) => `--${f}`).join(", ")} (see --help).`);
     }
     const spec: FlagSpec = FLAGS[name as FlagName];
     if (spec.kind === "boolean") {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value (found "${arg.slice(eq + 1)}").`);
+      if (token.inlineValue) throw new UsageError(`--${name} takes no value (found "${token.value}").`);
       values[name as FlagName] = true;
       continue;
     }
-    let raw: string | undefined;
-    if (eq !== -1) raw = arg.slice(eq + 1);
-    else {
-      raw = argv[i + 1];
-      if (raw === undefined || raw.startsWith("--")) throw new UsageError(`--${name} needs a value (${spec.meta ?? "VALUE"}): ${spec.help}.`);
-      i++;
+    const raw = token.value;
+    if (raw === undefined || (!token.inlineValue && raw.startsWith("--"))) {
+      throw new UsageError(`--${name} needs a value (${spec.meta ?? "VALUE"}): ${spec.help}.`);
     }
     values[name as FlagName] = parseValue(name, spec, raw);
   }
