@@ -3,6 +3,7 @@
 import { BackendEnvironmentError, checkBackendEnvironment } from "../backend/environment";
 import { hyperparameterFlags, helpText, parseFlags, UsageError, type CommandHelp, type FlagValues } from "./flags";
 import type { Hyperparameters } from "./presets";
+import { TrainingInterruptedError } from "./training-run";
 
 export type ChapterArgs = Partial<Hyperparameters> & { quiet?: boolean; backend?: string; flags: FlagValues };
 
@@ -19,9 +20,10 @@ export function parseChapterArgs(argv: readonly string[], help: CommandHelp): Ch
     checkBackendEnvironment();
     // An error escaping the chapter's main: one line, not a stack (KIT_DEBUG=1 shows it).
     process.on("uncaughtException", (error) => {
-      process.stderr.write(`\nerror: ${error.message}\n`);
+      const interrupted = error instanceof TrainingInterruptedError;
+      process.stderr.write(interrupted ? `\n${error.message}\n` : `\nerror: ${error.message}\n`);
       if (process.env.KIT_DEBUG) process.stderr.write(`${error.stack}\n`);
-      process.exit(1);
+      process.exit(interrupted ? 130 : 1);
     });
     return { ...stripUndefined(hyperparameterFlags(values)), quiet: values.quiet === true, flags: values };
   } catch (err) {
