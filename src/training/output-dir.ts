@@ -1,7 +1,7 @@
 // The run folder, made ready before anything is loaded or trained: an output folder that cannot be made, or
 // that holds a finished run, fails at once with one line naming it, rather than after minutes of training
 // (or, for a finished run, by overwriting its model without a word).
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** What a finished run leaves: its model (saved last, after evaluation) and its record. */
@@ -38,9 +38,10 @@ export function namingPath(err: unknown, action: string, path: string): unknown 
 }
 
 /**
- * Make `dir` ready for a new run: refuse a file, a finished run (unless overwrite) and a place where the folder
- * cannot be created or written. Creates the folder, one level at a time: a recursive mkdir under /proc spins
- * at 100% CPU on Node 20 instead of failing.
+ * Check `dir` for a new run: refuse a file, a finished run (unless overwrite) and a place where the folder
+ * cannot be created or written. The missing levels are created one at a time (a recursive mkdir under /proc
+ * spins at 100% CPU on Node 20 instead of failing), then removed again: the run makes its folder once its data
+ * and model have loaded, so a run that fails before leaves no empty folder behind.
  */
 export function prepareOutputDir(dir: string, options: { overwrite?: boolean; flag?: string } = {}): string {
   const flag = options.flag ?? "--output-dir";
@@ -64,12 +65,18 @@ export function prepareOutputDir(dir: string, options: { overwrite?: boolean; fl
   }
   if (!statSync(existing).isDirectory()) throw new OutputDirError(`${flag} ${path}: ${existing} is a file, not a folder; choose another ${flag}.`);
   checkWritable(existing, flag);
-  for (const level of missing) {
-    try {
-      mkdirSync(level);
-    } catch (err) {
-      throw new OutputDirError(`${flag} ${path}: cannot create ${level}: ${describeFsError(err)}; choose a folder you can write to.`);
+  const created: string[] = [];
+  try {
+    for (const level of missing) {
+      try {
+        mkdirSync(level);
+      } catch (err) {
+        throw new OutputDirError(`${flag} ${path}: cannot create ${level}: ${describeFsError(err)}; choose a folder you can write to.`);
+      }
+      created.unshift(level);
     }
+  } finally {
+    for (const level of created) rmdirSync(level);
   }
   return path;
 }
