@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { helpText, hyperparameterFlags, parseFlags, UsageError, type CommandHelp, type FlagValues } from "./training/flags";
 import { NonFiniteLossError, TrainingInterruptedError } from "./training/training-run";
 import { BackendEnvironmentError, checkBackendEnvironment } from "./backend/environment";
-import { OutputDirError, prepareOutputDir, removeStaleTemporaries } from "./training/output-dir";
+import { checkOutputDir, OutputDirError, removeStaleTemporaries } from "./training/output-dir";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -75,7 +75,7 @@ async function trainCommand(argv: string[], help: CommandHelp): Promise<number> 
     removeStaleTemporaries(values.resume as string);
     await readTrainerState(await latestCheckpoint(values.resume as string));
   } else if (outputDir !== undefined) {
-    removeStaleTemporaries(prepareOutputDir(outputDir, { overwrite }));
+    removeStaleTemporaries(checkOutputDir(outputDir, { overwrite }));
   }
   const { train } = await import("./training/train");
   await train({

@@ -1,4 +1,4 @@
-// The run folder, made ready before anything is loaded or trained: an output folder that cannot be made, or
+// The run folder, checked before anything is loaded or trained: an output folder that cannot be made, or
 // that holds a finished run, fails at once with one line naming it, rather than after minutes of training
 // (or, for a finished run, by overwriting its model without a word).
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
@@ -43,8 +43,8 @@ export function namingPath(err: unknown, action: string, path: string): unknown 
  * spins at 100% CPU on Node 20 instead of failing), then removed again: the run makes its folder once its data
  * and model have loaded, so a run that fails before leaves no empty folder behind.
  */
-export function prepareOutputDir(dir: string, options: { overwrite?: boolean; flag?: string } = {}): string {
-  const flag = options.flag ?? "--output-dir";
+export function checkOutputDir(dir: string, options: { overwrite?: boolean } = {}): string {
+  const flag = "--output-dir";
   const path = resolve(dir);
   if (existsSync(path)) {
     if (!statSync(path).isDirectory()) throw new OutputDirError(`${flag} ${path} is a file, not a folder; choose another ${flag}.`);

@@ -15,7 +15,7 @@ import { selectDevice } from "../backend";
 import { Generator } from "../utils/random";
 import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
 import { hyperparameters, PRESETS, type Hyperparameters } from "./presets";
-import { namingPath, prepareOutputDir, removeStaleTemporaries } from "./output-dir";
+import { checkOutputDir, namingPath, removeStaleTemporaries } from "./output-dir";
 import { newRunRecord } from "./record-init";
 import { confusionCounts, readRunRecord, writeRunRecord, type RunRecord } from "./run-record";
 import { TrainingRun, type TrainingRunOptions } from "./training-run";
@@ -67,7 +67,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     hp = hyperparameters((await readTrainerState(resumeFrom)).record.hyperparameters);
   } else {
     hp = hyperparameters(options);
-    runDir = prepareOutputDir(options.outputDir ?? join("runs", newRunId(hp)), { overwrite: options.overwrite });
+    runDir = checkOutputDir(options.outputDir ?? join("runs", newRunId(hp)), { overwrite: options.overwrite });
     removeStaleTemporaries(runDir);
     if ((await listCheckpoints(runDir)).length > 0) {
       throw new Error(`${runDir} holds checkpoints of an unfinished run: continue it with --resume ${runDir}, or choose another --output-dir.`);
