@@ -73,7 +73,7 @@ export async function trainingLoop(training: Training, trainingRun: TrainingRun,
   const { model, optimizer, lrScheduler, trainDataloader, numTrainingSteps, numEpochs } = training;
   // #region training-loop
   const progressBar = tqdm(numTrainingSteps, { disable: options.quiet });
-  progressBar.update(trainingRun.step); // 0, or the steps a resumed run already did
+  progressBar.resume(trainingRun.step); // 0, or the steps a resumed run already did (not in the rate)
 
   model.train();
   for (let epoch = trainingRun.startEpoch; epoch < numEpochs; epoch++) {

@@ -165,8 +165,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       "The course's training loop through the Accelerator (AdamW lr 3e-5, linear schedule over 3 x len(prepared train dataloader)), " +
       "then the evaluation with gatherForMetrics. Runs alone or under `kit accelerate launch --num-processes N`; the main process prints the metrics.",
     flags: ["preset", "optim", "lr", "epochs", "max-steps", "seed", "backend", "threads", "quiet"],
+    defaults: { lr: ACCELERATE_LR.toExponential() },
   });
   const { flags: _flags, ...options } = args;
-  const result = await run(options);
+  const { metrics: _printedByTheLoop, ...result } = await run(options);
+  // The run's numbers for scripts, once; the metrics were printed by the evaluation loop (accelerator.print).
   if (result.processIndex === 0) console.log(JSON.stringify(result));
 }

@@ -96,7 +96,8 @@ async function main(argv: string[]): Promise<void> {
     record = await readRunRecord(path);
   } else {
     console.log("Running the default full training for golden/run-record.json (npm start's run; several minutes)...");
-    record = (await train({ quiet: true, outputDir: join("runs", "golden-default") })).record;
+    // Each regeneration replaces the previous one's run (a finished run is otherwise never overwritten).
+    record = (await train({ quiet: true, outputDir: join("runs", "golden-default"), overwrite: true })).record;
   }
   // Compact: one number per array element on one line, not one per line.
   await writeFile(join(GOLDEN, "run-record.json"), JSON.stringify(compactRecord(record)) + "\n");

@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { helpText, hyperparameterFlags, parseFlags, UsageError, type CommandHelp, type FlagValues } from "./training/flags";
 import { NonFiniteLossError, TrainingInterruptedError } from "./training/training-run";
+import { BackendEnvironmentError, checkBackendEnvironment } from "./backend/environment";
+import { checkOutputDir, OutputDirError, removeStaleTemporaries } from "./training/output-dir";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -20,7 +22,7 @@ const TRAIN_HELP: CommandHelp = {
     "Presets: tiny (default; BERT-Tiny shape, initialised from the seed, not pretrained), tiny-pretrained\n" +
     "(google/bert_uncased_L-2_H-128_A-2 from the Hub), all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, pretrained;\n" +
     "offline: npm run fetch-model first), course (bert-base-uncased, as the course).",
-  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "threads", "quiet"],
+  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite", "save-steps", "resume", "backend", "threads", "quiet"],
 };
 
 const TUTORIAL_HELP: CommandHelp = {
@@ -48,7 +50,7 @@ Commands:
 Run \`npx kit <command> --help\` for a command's options.
 `;
 
-const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir"] as const;
+const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite"] as const;
 
 async function trainCommand(argv: string[], help: CommandHelp): Promise<number> {
   const { values, positional, help: wantsHelp } = parseFlags(argv, help.flags);
@@ -66,10 +68,21 @@ async function trainCommand(argv: string[], help: CommandHelp): Promise<number> 
     }
   }
   setBackend(values);
+  // Everything that can be checked before the data and the model load fails here, in a second.
+  const outputDir = values["output-dir"] as string | undefined;
+  const overwrite = values.overwrite === true;
+  if (values.resume !== undefined) {
+    const { latestCheckpoint, readTrainerState } = await import("./training/checkpoint");
+    removeStaleTemporaries(values.resume as string);
+    await readTrainerState(await latestCheckpoint(values.resume as string));
+  } else if (outputDir !== undefined) {
+    removeStaleTemporaries(checkOutputDir(outputDir, { overwrite }));
+  }
   const { train } = await import("./training/train");
   await train({
     ...hyperparameterFlags(values),
-    outputDir: values["output-dir"] as string | undefined,
+    outputDir,
+    overwrite,
     saveSteps: values["save-steps"] as number | undefined,
     resume: values.resume as string | undefined,
     quiet: values.quiet === true,
@@ -94,6 +107,7 @@ async function evaluateCommand(argv: string[]): Promise<number> {
 function setBackend(values: FlagValues): void {
   if (typeof values.backend === "string") process.env.KIT_BACKEND = values.backend;
   if (typeof values.threads === "number") process.env.KIT_WASM_THREADS = String(values.threads);
+  checkBackendEnvironment();
 }
 
 /** Another engineer's command: import its module only when present, and call the named export. */
@@ -138,7 +152,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof BackendEnvironmentError || err instanceof OutputDirError) {
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = 2;
     } else if (err instanceof TrainingInterruptedError) {

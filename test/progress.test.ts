@@ -23,6 +23,16 @@ function fakeClock(): { now: number; clock: () => number } {
 }
 
 describe("tqdm format", () => {
+  it("a resumed bar counts the earlier steps in n, not in the rate (tqdm's initial)", () => {
+    const time = fakeClock();
+    const bar = tqdm(100, { stream: new FakeStream(false), clock: time.clock });
+    bar.resume(60);
+    time.now += 10_000;
+    bar.update(20);
+    // 80/100 = 80% = 8 full blocks; 20 steps run here in 10 s = 2.00 it/s (not 80/10 = 8); 20 left / 2 = 10 s.
+    expect(bar.format()).toBe(" 80%|████████  | 80/100 [00:10<00:10,  2.00it/s]");
+  });
+
   it("starts like the course notebook's bar", () => {
     const time = fakeClock();
     const bar = tqdm(1377, { stream: new FakeStream(false), clock: time.clock });

@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { parse, stringify } from "yaml";
+import { checkBackendEnvironment } from "../backend/environment";
 import { launchProcesses } from "./launch";
 
 /** The keys accelerate writes for a CPU setup (`accelerate config default --cpu` / the questionnaire). */
@@ -93,11 +94,19 @@ export function writeConfig(config: AccelerateConfig, file = defaultConfigFile()
 
 /** Read a config file (ours or Python accelerate's) and check what the kit can run. */
 export function readConfig(file = defaultConfigFile()): AccelerateConfig {
-  const raw = parse(readFileSync(file, "utf8"), { version: "1.1" }) as Record<string, unknown> | null;
-  if (!raw || typeof raw !== "object") throw new Error(`${file}: not a YAML mapping; run \`kit accelerate config\` to rewrite it`);
+  let raw: Record<string, unknown> | null;
+  try {
+    raw = parse(readFileSync(file, "utf8"), { version: "1.1" }) as Record<string, unknown> | null;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).syscall ? (err as Error).message : `not valid YAML (${(err as Error).message.split("\n")[0]})`;
+    throw new Error(`${file}: ${why}; run \`kit accelerate config\` to rewrite it`);
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new Error(`${file}: not a YAML mapping of accelerate settings; run \`kit accelerate config\` to rewrite it`);
+  }
   const int = (key: string, fallback: number, min: number): number => {
     const v = raw[key] ?? fallback;
-    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, found ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, found ${JSON.stringify(v)}; fix it or run \`kit accelerate config\` to rewrite the file`);
     return v as number;
   };
   const distributed = String(raw.distributed_type ?? "NO");
@@ -116,7 +125,7 @@ export function readConfig(file = defaultConfigFile()): AccelerateConfig {
     numMachines: int("num_machines", 1, 1),
     machineRank: int("machine_rank", 0, 0),
     mainProcessIp: typeof raw.main_process_ip === "string" ? raw.main_process_ip : null,
-    mainProcessPort: port === null || port === undefined ? null : int("main_process_port", 0, 1),
+    mainProcessPort: port === null || port === undefined ? null : checkPort(int("main_process_port", 0, 1), `${file}: main_process_port`),
   });
 }
 
@@ -208,7 +217,7 @@ function parseFlags(argv: string[], known: string[], stopAtPositional: boolean):
     }
     if (!arg.startsWith("--")) {
       if (stopAtPositional) break;
-      throw new Error(`unexpected argument ${JSON.stringify(arg)}\n\n${HELP}`);
+      throw new Error(`unexpected argument ${JSON.stringify(arg)}; see kit accelerate --help`);
     }
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const name = rawName.replace(/_/g, "-");
@@ -216,20 +225,26 @@ function parseFlags(argv: string[], known: string[], stopAtPositional: boolean):
       flags.set("help", "1");
       continue;
     }
-    if (!known.includes(name)) throw new Error(`unknown option --${rawName}\n\n${HELP}`);
+    if (!known.includes(name)) throw new Error(`unknown option --${rawName}; valid here: ${known.map((k) => `--${k}`).join(", ")} (see kit accelerate --help)`);
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`option --${rawName} needs a value`);
+    if (value === undefined) throw new Error(`option --${rawName} needs a value (see kit accelerate --help)`);
     flags.set(name, value);
   }
   return { flags, rest: argv.slice(i) };
 }
 
-function intFlag(flags: Map<string, string>, name: string): number | undefined {
+function intFlag(flags: Map<string, string>, name: string, min = 0): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} ${JSON.stringify(v)}: expected a non-negative integer`);
+  if (v.trim() === "" || !Number.isInteger(n) || n < min) throw new Error(`--${name} ${JSON.stringify(v)}: expected an integer >= ${min}`);
   return n;
+}
+
+/** A TCP port: 1 to 65535. */
+function checkPort(port: number, where: string): number {
+  if (port < 1 || port > 65535) throw new Error(`${where} ${port} is not a TCP port; use one from 1 to 65535 (accelerate's default is 29500)`);
+  return port;
 }
 
 export interface CliIo {
@@ -259,7 +274,7 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
       }
       const file = flags.get("config-file") ?? defaultConfigFile(env);
       const config = isDefault
-        ? makeConfig({ numProcesses: intFlag(flags, "num-processes") ?? 1, mixedPrecision: flags.get("mixed-precision") ?? "no" })
+        ? makeConfig({ numProcesses: intFlag(flags, "num-processes", 1) ?? 1, mixedPrecision: flags.get("mixed-precision") ?? "no" })
         : await askConfig(io.stdin ?? process.stdin, stdout);
       writeConfig(config, file);
       stdout.write(`accelerate configuration saved at ${file}\n`);
@@ -273,13 +288,17 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
         return 0;
       }
       const [script, ...args] = positional;
-      if (!script) throw new Error(`accelerate launch: which script? e.g. kit accelerate launch --num-processes 2 chapters/07-accelerate.ts\n\n${HELP}`);
+      if (!script) throw new Error(`accelerate launch: which script? e.g. kit accelerate launch --num-processes 2 chapters/07-accelerate.ts (see kit accelerate --help)`);
       const file = flags.get("config-file") ?? defaultConfigFile(env);
       const fromFile = existsSync(file) ? readConfig(file) : null;
-      if (flags.has("config-file") && !fromFile) throw new Error(`accelerate launch: config file ${file} does not exist`);
+      if (flags.has("config-file") && !fromFile) throw new Error(`accelerate launch: --config-file ${file} does not exist; write one with kit accelerate config --config-file ${file}`);
       if (flags.has("mixed-precision")) checkMixedPrecision(flags.get("mixed-precision")!, "--mixed-precision");
-      const numProcesses = intFlag(flags, "num-processes") ?? fromFile?.num_processes ?? 1;
-      if (numProcesses < 1) throw new Error("--num-processes must be at least 1");
+      const numProcesses = intFlag(flags, "num-processes", 1) ?? fromFile?.num_processes ?? 1;
+      const port = intFlag(flags, "main-process-port");
+      if (port !== undefined) checkPort(port, "--main-process-port");
+      // Checked here, once: a missing script would otherwise fail in every rank, each with its own stack.
+      if (!existsSync(script)) throw new Error(`accelerate launch: script ${script} not found (from ${process.cwd()}); check the path, e.g. chapters/07-accelerate.ts`);
+      checkBackendEnvironment(env);
       const result = await launchProcesses({
         script,
         args,
@@ -287,14 +306,14 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
         numMachines: intFlag(flags, "num-machines") ?? fromFile?.num_machines ?? 1,
         machineRank: intFlag(flags, "machine-rank") ?? fromFile?.machine_rank ?? 0,
         mainProcessIp: flags.get("main-process-ip") ?? fromFile?.main_process_ip ?? undefined,
-        mainProcessPort: intFlag(flags, "main-process-port") ?? fromFile?.main_process_port ?? undefined,
+        mainProcessPort: port ?? fromFile?.main_process_port ?? undefined,
         stdout: io.stdout,
         stderr: io.stderr,
       });
       if (result.exitCode !== 0) stderr.write(`${result.message}\n`);
       return result.exitCode;
     }
-    throw new Error(`unknown accelerate command ${JSON.stringify(command)}\n\n${HELP}`);
+    throw new Error(`unknown accelerate command ${JSON.stringify(command)}; use config or launch (see kit accelerate --help)`);
   } catch (err) {
     stderr.write(`${(err as Error).message}\n`);
     return 1;

@@ -30,7 +30,10 @@ export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env): number 
   if (raw) {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 4) {
-      throw new Error(`KIT_WASM_THREADS=${raw}: expected a whole number of threads from 1 to 4 (the wasm backend's limit).`);
+      throw new Error(
+        `KIT_WASM_THREADS=${raw}: expected a whole number of threads from 1 to 4 (the wasm backend's limit); ` +
+          "set it in that range, or unset it for one thread per core.",
+      );
     }
     return n;
   }

@@ -12,6 +12,8 @@ import type { BertForSequenceClassification } from "../models/bert";
 import type { LambdaLR, LambdaLRStateDict, Optimizer, OptimizerStateDict } from "../optim";
 import type { GeneratorState } from "../utils/random";
 import { readSafetensors, writeSafetensors, type HostTensor } from "../utils/safetensors";
+import { namingPath } from "./output-dir";
+import { hyperparameters, type Hyperparameters } from "./presets";
 import type { RunRecord } from "./run-record";
 
 export const TRAINER_STATE_FILE = "trainer_state.json";
@@ -47,6 +49,22 @@ export async function saveCheckpoint(runDir: string, parts: CheckpointParts): Pr
   await mkdir(runDir, { recursive: true });
   const final = join(runDir, `checkpoint-${parts.step}`);
   const tmp = join(runDir, `.checkpoint-${parts.step}.${process.pid}.tmp`);
+  try {
+    await writeCheckpoint(tmp, parts);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    throw namingPath(err, "write the checkpoint", final);
+  }
+  if (existsSync(final)) await rm(final, { recursive: true, force: true });
+  await rename(tmp, final);
+  for (const old of await listCheckpoints(runDir)) {
+    if (old.step !== parts.step) await rm(old.path, { recursive: true, force: true });
+  }
+  return final;
+}
+
+/** The files of a checkpoint, into the temporary folder `tmp`. */
+async function writeCheckpoint(tmp: string, parts: CheckpointParts): Promise<void> {
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await parts.model.savePretrained(tmp);
@@ -70,12 +88,6 @@ export async function saveCheckpoint(runDir: string, parts: CheckpointParts): Pr
   };
   // JSON.stringify writes the shortest decimal that reads back as the same double: lrs and generator state survive exactly.
   await writeFile(join(tmp, TRAINER_STATE_FILE), JSON.stringify(trainerState) + "\n");
-  if (existsSync(final)) await rm(final, { recursive: true, force: true });
-  await rename(tmp, final);
-  for (const old of await listCheckpoints(runDir)) {
-    if (old.step !== parts.step) await rm(old.path, { recursive: true, force: true });
-  }
-  return final;
 }
 
 export async function listCheckpoints(runDir: string): Promise<{ step: number; path: string }[]> {
@@ -104,11 +116,48 @@ export async function latestCheckpoint(runDir: string): Promise<string> {
 
 export async function readTrainerState(checkpointDir: string): Promise<TrainerState> {
   const path = join(checkpointDir, TRAINER_STATE_FILE);
+  const damaged = (what: string) =>
+    new Error(`${path}: ${what}; the checkpoint is damaged: resume from an earlier one, or start a new run with another --output-dir.`);
+  let json: unknown;
   try {
-    return JSON.parse(await readFile(path, "utf8")) as TrainerState;
+    json = JSON.parse(await readFile(path, "utf8"));
   } catch (err) {
-    throw new Error(`${path}: cannot read the trainer state (${(err as Error).message}); the checkpoint is damaged, resume from an earlier one.`);
+    throw damaged(`cannot read the trainer state (${(err as Error).message})`);
   }
+  const problem = trainerStateProblem(json);
+  if (problem !== null) throw damaged(problem);
+  return json as TrainerState;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const describe = (v: unknown): string => (v === undefined ? "missing" : `${JSON.stringify(v)?.slice(0, 40)}`);
+
+/** What is wrong with a parsed trainer_state.json (the fields resume reads), or null. */
+function trainerStateProblem(json: unknown): string | null {
+  if (!isObject(json)) return `expected a JSON object, found ${Array.isArray(json) ? "an array" : describe(json)}`;
+  for (const [field, min] of [["step", 0], ["numTrainingSteps", 1]] as const) {
+    const v = json[field];
+    if (!Number.isInteger(v) || (v as number) < min) return `field "${field}" must be an integer >= ${min}, found ${describe(v)}`;
+  }
+  if ((json.step as number) > (json.numTrainingSteps as number)) {
+    return `field "step" (${String(json.step)}) is past "numTrainingSteps" (${String(json.numTrainingSteps)})`;
+  }
+  for (const field of ["dataloader", "generator", "scheduler", "optimizer", "record"] as const) {
+    if (!isObject(json[field])) return `field "${field}" must be an object, found ${describe(json[field])}`;
+  }
+  const optimizer = json.optimizer as Record<string, unknown>;
+  if (!isObject(optimizer.steps)) return `field "optimizer.steps" must be an object, found ${describe(optimizer.steps)}`;
+  if (!Array.isArray(optimizer.paramGroups)) return `field "optimizer.paramGroups" must be an array, found ${describe(optimizer.paramGroups)}`;
+  const record = json.record as Record<string, unknown>;
+  if (!isObject(record.hyperparameters)) return `field "record.hyperparameters" must be an object, found ${describe(record.hyperparameters)}`;
+  if (!isObject(record.steps)) return `field "record.steps" must be an object, found ${describe(record.steps)}`;
+  if (!Array.isArray(record.resumedAt)) return `field "record.resumedAt" must be an array, found ${describe(record.resumedAt)}`;
+  try {
+    hyperparameters(record.hyperparameters as Partial<Hyperparameters>);
+  } catch (err) {
+    return `field "record.hyperparameters": ${(err as Error).message.replace(/\.$/, "")}`;
+  }
+  return null;
 }
 
 /** Put a checkpoint's weights, optimizer and scheduler state back into freshly built objects. */

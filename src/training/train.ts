@@ -9,10 +9,13 @@ import { evaluationLoop } from "../../chapters/06-evaluation-loop";
 import { preprocess } from "../../chapters/01-preprocessing";
 import { makeDataloaders } from "../../chapters/02-dataloaders";
 import { AutoModelForSequenceClassification } from "../models/auto";
+import { readBertConfigFile } from "../models/bert/config";
+import { resolvePretrainedFile } from "../hub";
 import { selectDevice } from "../backend";
 import { Generator } from "../utils/random";
 import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
-import { hyperparameters, type Hyperparameters } from "./presets";
+import { hyperparameters, PRESETS, type Hyperparameters } from "./presets";
+import { checkOutputDir, namingPath, removeStaleTemporaries } from "./output-dir";
 import { newRunRecord } from "./record-init";
 import { confusionCounts, readRunRecord, writeRunRecord, type RunRecord } from "./run-record";
 import { TrainingRun, type TrainingRunOptions } from "./training-run";
@@ -22,6 +25,8 @@ export const RUN_RECORD_FILE = "run-record.json";
 export type TrainOptions = Partial<Hyperparameters> & {
   /** Folder of the run (default runs/<id>). */
   outputDir?: string;
+  /** Allow outputDir to hold a finished run, whose model is then replaced. */
+  overwrite?: boolean;
   /** Also checkpoint every N steps. */
   saveSteps?: number;
   /** Continue the run in this folder from its latest checkpoint (its hyperparameters are used). */
@@ -57,16 +62,21 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let resumeFrom: string | null = null;
   if (options.resume !== undefined) {
     runDir = resolve(options.resume);
+    removeStaleTemporaries(runDir);
     resumeFrom = await latestCheckpoint(runDir);
     hp = hyperparameters((await readTrainerState(resumeFrom)).record.hyperparameters);
   } else {
     hp = hyperparameters(options);
-    runDir = resolve(options.outputDir ?? join("runs", newRunId(hp)));
+    runDir = checkOutputDir(options.outputDir ?? join("runs", newRunId(hp)), { overwrite: options.overwrite });
+    removeStaleTemporaries(runDir);
     if ((await listCheckpoints(runDir)).length > 0) {
       throw new Error(`${runDir} holds checkpoints of an unfinished run: continue it with --resume ${runDir}, or choose another --output-dir.`);
     }
   }
 
+  // The checkpoint's config.json, when it is at hand: a damaged one is named here (loading it later says only "bad JSON").
+  const checkpointConfig = await resolvePretrainedFile(PRESETS[hp.preset].checkpoint, "config.json", { optional: true }).catch(() => null);
+  if (checkpointConfig !== null) await readBertConfigFile(checkpointConfig);
   const training = await setUpTraining(hp, { quiet: options.quiet });
   const device = await placeModel(training.model, { quiet: options.quiet });
   let record = newRunRecord({
@@ -110,7 +120,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (!trainingRun.finished) await trainingLoop(training, trainingRun, { quiet: options.quiet });
   } catch (err) {
     const reported = await trainingRun.failed(err);
-    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record).catch(() => {}); // the error being reported says more than this one
     disposeTraining(training);
     throw reported;
   } finally {
@@ -132,10 +142,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     evalSeconds = (performance.now() - evalStart) / 1000;
     await training.model.savePretrained(runDir);
     training.tokenizer.savePretrained(runDir);
-  } catch (err) {
+  } catch (caught) {
+    const err = namingPath(caught, "save the model in", runDir);
     record.status = "failed";
     record.error = err instanceof Error ? err.message : String(err);
-    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+    await writeRunRecord(join(runDir, RUN_RECORD_FILE), record).catch(() => {}); // the error being reported says more than this one
     disposeTraining(training);
     if (err instanceof Error) {
       err.message += `\n(Training had finished: step ${trainingRun.step} is saved in ${join(runDir, `checkpoint-${trainingRun.step}`)}. Evaluate and save it with npx kit train --resume ${runDir})`;
@@ -146,14 +157,17 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const wallSeconds = (performance.now() - wallStart) / 1000;
   record.timing = { trainSeconds, evalSeconds, wallSeconds };
   record.load = { loadAverage1m: loadavg()[0]!, cpus: cpus().length };
-  await writeRunRecord(join(runDir, RUN_RECORD_FILE), record);
+  await writeRunRecord(join(runDir, RUN_RECORD_FILE), record).catch((err: unknown) => {
+    throw namingPath(err, "write", join(runDir, RUN_RECORD_FILE));
+  });
   // The finished model is saved; the checkpoints only served to resume.
   for (const c of await listCheckpoints(runDir)) await rm(c.path, { recursive: true, force: true });
   disposeTraining(training);
 
   log(`${JSON.stringify(metrics)}`);
   log(
-    `backend ${device.name}; ${trainingRun.step} steps in ${trainSeconds.toFixed(1)} s ` +
+    `backend ${device.name}; ${trainingRun.step - startStep} steps in ${trainSeconds.toFixed(1)} s ` +
+      (startStep > 0 ? `(steps ${startStep + 1} to ${trainingRun.step} of a resumed run) ` : "") +
       `(${((trainSeconds * 1000) / Math.max(1, trainingRun.step - startStep)).toFixed(0)} ms/step), evaluation ${evalSeconds.toFixed(1)} s, ` +
       `wall time ${wallSeconds.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(2)} on ${cpus().length} CPUs`,
   );
@@ -179,11 +193,24 @@ export async function evaluateRun(dir: string, options: { quiet?: boolean } = {}
       );
     }
   }
+  // A damaged config.json fails here, naming the file and the field, before the data and the backend load.
+  const config = await readBertConfigFile(join(runDir, "config.json"));
   await selectDevice({ quiet: options.quiet });
   const record = existsSync(join(runDir, RUN_RECORD_FILE)) ? await readRunRecord(join(runDir, RUN_RECORD_FILE)) : null;
+  const model = await AutoModelForSequenceClassification.fromPretrained(runDir, { logger: () => {} });
+  // A saved run's config and weights match exactly: a weight left over or missing means one of the two was changed.
+  const { unexpectedKeys, missingKeys } = model.loadingInfo!;
+  if (unexpectedKeys.length + missingKeys.length > 0) {
+    model.dispose();
+    const [what, keys] = unexpectedKeys.length > 0 ? ["not used", unexpectedKeys] : ["missing", missingKeys];
+    throw new Error(
+      `${join(runDir, "config.json")} does not match ${join(runDir, "model.safetensors")}: ${keys.length} weights ${what} ` +
+        `(${keys[0]}${keys.length > 1 ? ", ..." : ""}); config says num_hidden_layers ${config.numHiddenLayers}, hidden_size ${config.hiddenSize}. ` +
+        "Restore the config.json saved with the model.",
+    );
+  }
   const { tokenizedDatasets, dataCollator } = await preprocess(runDir);
   const { evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, { batchSize: record?.hyperparameters.batchSize ?? 8, seed: 42 });
-  const model = await AutoModelForSequenceClassification.fromPretrained(runDir, { logger: () => {} });
   const { metrics } = evaluationLoop(model, evalDataloader);
   model.dispose();
   const recorded = (record?.evaluation?.metrics as { accuracy: number; f1: number } | undefined) ?? null;

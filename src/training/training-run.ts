@@ -186,7 +186,8 @@ export class TrainingRun {
     this.record.status = "failed";
     this.record.error = err instanceof Error ? err.message : String(err);
     let path: string | null = null;
-    if (this.phase === "forward") path = await this.checkpoint();
+    // A checkpoint that fails too (a full disk) must not hide the error that stopped the run.
+    if (this.phase === "forward") path = await this.checkpoint().catch(() => null);
     if (err instanceof NonFiniteLossError) return new NonFiniteLossError(err.step, err.loss, path);
     if (err instanceof Error) {
       err.message +=

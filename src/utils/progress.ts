@@ -125,6 +125,8 @@ export class ProgressBar {
   private readonly tty: boolean;
   private readonly startMs: number;
   private postfix = "";
+  /** Steps done before the bar started (resume), left out of the rate. */
+  private initial = 0;
   private closed = false;
   private lastDrawMs = -Infinity;
   private lastLineLength = 0;
@@ -160,6 +162,17 @@ export class ProgressBar {
     this.draw(false);
   }
 
+  /**
+   * Start from `n` steps done before this bar existed (a resumed run): they count in the total, not in the
+   * rate, as tqdm's `initial`; otherwise a resumed bar would show thousands of it/s.
+   */
+  resume(n: number): void {
+    if (this.closed) return;
+    this.n += n;
+    this.initial += n;
+    this.draw(false);
+  }
+
   /** Values shown after the rate, like tqdm.set_postfix: setPostfix({ loss: 0.6931 }) shows "loss=0.693". */
   setPostfix(values: Record<string, PostfixValue>): void {
     this.postfix = Object.entries(values)
@@ -185,7 +198,7 @@ export class ProgressBar {
   /** The bar's text now, tqdm's format: "desc:  45%|████▌     | 620/1377 [00:41<00:50, 15.10it/s, loss=0.612]". */
   format(): string {
     const elapsed = this.elapsed;
-    const rate = elapsed > 0 ? this.n / elapsed : undefined;
+    const rate = elapsed > 0 ? (this.n - this.initial) / elapsed : undefined;
     const count = (v: number): string => (this.unitScale ? formatSizeof(v, this.unitDivisor) : String(v));
     const rateText = this.formatRate(rate);
     const postfix = this.postfix.length > 0 ? `, ${this.postfix}` : "";

@@ -1,8 +1,10 @@
 // BertConfig against the Hub's config.json files: camelCase fields, snake_case round trip, numLabels rules.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BertConfig, type JsonValue } from "../../src/models/bert";
+import { readBertConfigFile } from "../../src/models/bert/config";
 import { HUB_MIRROR, TINY_CHECKPOINT } from "../helpers/shared";
 
 const read = (path: string): Record<string, JsonValue> => JSON.parse(readFileSync(path, "utf8")) as Record<string, JsonValue>;
@@ -57,5 +59,32 @@ describe("BertConfig", () => {
   it("rejects unknown fields and impossible head counts with a clear message", () => {
     expect(() => new BertConfig({ hiddenSize: 30, numAttentionHeads: 4 })).toThrow(/hidden size \(30\) is not a multiple .* attention heads \(4\)/);
     expect(() => new BertConfig({ hiddenSise: 3 } as never)).toThrow(/no field "hiddenSise"/);
+  });
+
+  it("checks field types and ranges as they arrive, naming the field as config.json spells it", () => {
+    expect(() => BertConfig.fromJSON({ ...BASE, num_hidden_layers: "two" })).toThrow('field num_hidden_layers must be a positive integer, found "two"');
+    expect(() => BertConfig.fromJSON({ ...BASE, vocab_size: -5 })).toThrow("field vocab_size must be a positive integer, found -5");
+    expect(() => BertConfig.fromJSON({ ...BASE, hidden_dropout_prob: 1.5 })).toThrow("field hidden_dropout_prob must be a probability from 0 to 1, found 1.5");
+    expect(() => BertConfig.fromJSON({ ...BASE, layer_norm_eps: 0 })).toThrow("field layer_norm_eps must be a positive number, found 0");
+    expect(() => new BertConfig({ hiddenAct: 5 as never })).toThrow("field hidden_act must be a string, found 5");
+    // What the Hub's configs hold passes: null classifier_dropout, pad_token_id 0.
+    expect(BertConfig.fromJSON({ ...BASE, classifier_dropout: null }).classifierDropout).toBeNull();
+    expect(BertConfig.fromJSON(TINY).padTokenId).toBe(0);
+  });
+
+  it("readBertConfigFile names the file: bad JSON, an array, a bad field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kit-config-"));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const bad = file("bad.json", "{");
+    await expect(readBertConfigFile(bad)).rejects.toThrow(`${bad}: not valid JSON`);
+    const array = file("array.json", "[]");
+    await expect(readBertConfigFile(array)).rejects.toThrow(`${array}: expected a JSON object of config fields, found an array`);
+    const field = file("field.json", JSON.stringify({ ...BASE, vocab_size: -5 }));
+    await expect(readBertConfigFile(field)).rejects.toThrow(`${field}: field vocab_size must be a positive integer, found -5`);
+    expect((await readBertConfigFile(file("ok.json", JSON.stringify(BASE)))).vocabSize).toBe(BASE.vocab_size);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

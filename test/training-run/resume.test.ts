@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync,
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readTrainerState } from "../../src/training/checkpoint";
 import { train } from "../../src/training/train";
 import { TrainingInterruptedError } from "../../src/training/training-run";
@@ -134,6 +134,20 @@ describe("an interrupted run resumes bit for bit", () => {
     expect(resumed.record.status).toBe("completed");
     expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(straight.runDir, "model.safetensors")))).toBe(true);
     expect(readdirSync(dir).filter((n) => n.startsWith("checkpoint-"))).toEqual([]);
+  });
+
+  it("a resumed run's summary counts only the steps it ran", async () => {
+    const dir = join(root, "summary");
+    await train({ ...common, maxSteps: 3, outputDir: dir, onStepEnd: (step, run) => step === 2 && run.requestStop("SIGINT") }).catch(() => {});
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((m: unknown) => void lines.push(String(m)));
+    try {
+      await train({ resume: dir, evaluate: false });
+    } finally {
+      spy.mockRestore();
+    }
+    const summary = lines.find((l) => l.startsWith("backend "));
+    expect(summary, lines.join("\n")).toMatch(/; 1 steps in [\d.]+ s \(steps 3 to 3 of a resumed run\)/);
   });
 
   it("refuses to start a fresh run over an unfinished one, and to resume a folder without checkpoints", async () => {

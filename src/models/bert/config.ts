@@ -1,6 +1,7 @@
 // transformers' BertConfig: every field of a Hub config.json, camelCase here and snake_case on disk.
 // numLabels follows PretrainedConfig: it is the size of id2label, and setting it resets the labels to
 // LABEL_0..LABEL_{n-1}.
+import { readFile } from "node:fs/promises";
 
 export type ProblemType = "regression" | "single_label_classification" | "multi_label_classification";
 
@@ -79,6 +80,52 @@ function isDefaultLabels(id2label: Record<number, string>): boolean {
   return keys.length === 2 && keys.every((k) => id2label[Number(k)] === `LABEL_${k}`);
 }
 
+// What PretrainedConfig's consumers would trip on, checked as the fields arrive: the message names the field.
+const positiveInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 1 ? null : "must be a positive integer");
+const nonNegativeInt = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? null : "must be an integer >= 0");
+const probability = (v: unknown) => (typeof v === "number" && v >= 0 && v <= 1 ? null : "must be a probability from 0 to 1");
+const positiveNumber = (v: unknown) => (typeof v === "number" && v > 0 && Number.isFinite(v) ? null : "must be a positive number");
+const text = (v: unknown) => (typeof v === "string" ? null : "must be a string");
+const FIELD_RULES: Partial<Record<keyof BertConfigFields, (v: unknown) => string | null>> = {
+  vocabSize: positiveInt,
+  hiddenSize: positiveInt,
+  numHiddenLayers: positiveInt,
+  numAttentionHeads: positiveInt,
+  intermediateSize: positiveInt,
+  maxPositionEmbeddings: positiveInt,
+  typeVocabSize: positiveInt,
+  padTokenId: nonNegativeInt,
+  hiddenDropoutProb: probability,
+  attentionProbsDropoutProb: probability,
+  classifierDropout: (v) => (v === null ? null : probability(v)),
+  layerNormEps: positiveNumber,
+  initializerRange: (v) => (typeof v === "number" && v >= 0 ? null : "must be a number >= 0"),
+  hiddenAct: text,
+  positionEmbeddingType: text,
+  modelType: text,
+  id2label: (v) => (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 ? null : "must be a non-empty object"),
+};
+
+/** Read and check a config.json; every error names the file and the field. */
+export async function readBertConfigFile(path: string): Promise<BertConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as NodeJS.ErrnoException).code ? (err as Error).message : `not valid JSON (${(err as Error).message})`}; restore the file (the one saved with the model, or a fresh download).`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`${path}: expected a JSON object of config fields, found ${Array.isArray(json) ? "an array" : JSON.stringify(json)}; restore the file (the one saved with the model, or a fresh download).`);
+  }
+  const model = (json as Record<string, unknown>).model_type;
+  if (model !== undefined && model !== "bert") throw new Error(`${path}: field model_type is ${JSON.stringify(model)}; only "bert" checkpoints are supported.`);
+  try {
+    return BertConfig.fromJSON(json as Record<string, JsonValue>);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}; fix that field, or restore the file (the one saved with the model, or a fresh download).`);
+  }
+}
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export class BertConfig implements BertConfigFields {
@@ -144,9 +191,14 @@ export class BertConfig implements BertConfigFields {
       }
       this.numLabels = numLabels;
     }
+    for (const [k, v] of Object.entries(rest)) {
+      const problem = FIELD_RULES[k as keyof BertConfigFields]?.(v);
+      if (problem) throw new Error(`field ${toSnakeCase(k)} ${problem}, found ${JSON.stringify(v)}`);
+    }
     if (this.hiddenSize % this.numAttentionHeads !== 0) {
       throw new Error(
-        `The hidden size (${this.hiddenSize}) is not a multiple of the number of attention heads (${this.numAttentionHeads})`,
+        `The hidden size (${this.hiddenSize}) is not a multiple of the number of attention heads (${this.numAttentionHeads}): ` +
+          `fields hidden_size and num_attention_heads disagree`,
       );
     }
     return this;
