@@ -10,6 +10,8 @@ import { run as run04 } from "../../chapters/04-optimizer-scheduler";
 import { run as run05 } from "../../chapters/05-training-loop";
 import { run as run06 } from "../../chapters/06-evaluation-loop";
 import { run as run08 } from "../../chapters/08-sst2";
+import { RTOL, expectClose } from "../helpers/close";
+import { chapter03FirstLoss } from "../helpers/first-loss";
 import { readReference } from "../helpers/shared";
 
 type Split = { num_rows: number; label_counts: Record<string, number>; batches_of_8: number };
@@ -34,10 +36,13 @@ describe("chapters, run on short settings", () => {
     expect(r.firstBatchShapes).toEqual({ attention_mask: [8, L], input_ids: [8, L], labels: [8], token_type_ids: [8, L] });
   });
 
-  it("03: logits [8, 2] and a finite loss near ln 2", async () => {
+  it("03: logits [8, 2] and the first-step loss derived from the batch's label balance and logit gap (DESIGN.md §4)", async () => {
     const r = await run03({ quiet });
     expect(r.logitsShape).toEqual([8, 2]);
-    expect(Math.abs(r.loss - Math.LN2)).toBeLessThan(0.05);
+    const first = await chapter03FirstLoss(42);
+    expectClose("chapter 03's loss vs its forward pass rebuilt", [r.loss], [first.loss], RTOL.loss);
+    expect(Math.abs(r.loss - first.derived), `loss ${r.loss} vs derived ${first.derived} (${first.positives}:${first.n - first.positives}, gap ${first.gap})`).toBeLessThanOrEqual(first.bound);
+    expect(Math.abs(r.loss - first.perExample), `loss ${r.loss} vs per-example expansion ${first.perExample}`).toBeLessThanOrEqual(first.perExampleBound);
   });
 
   it("04: 1377 steps, legacy AdamW unless --optim says otherwise, linear from 5e-5", async () => {

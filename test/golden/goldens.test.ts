@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest";
 import { RandomSampler } from "../../src/data";
 import type { AccelerateResult } from "../../chapters/07-accelerate";
 import type { RunRecord } from "../../src/training/run-record";
+import { selectDevice } from "../../src/backend";
+import { RTOL, expectClose } from "../helpers/close";
+import { chapter03FirstLoss } from "../helpers/first-loss";
 import { readReference } from "../helpers/shared";
 import { METRIC_RANGE } from "../../scripts/check-run";
 import { GOLDEN_PROCESSES, GOLDEN_STEPS } from "../../scripts/golden";
@@ -30,13 +33,6 @@ const linearLr = (k: number, total = 1377): number => (5e-5 * Math.max(0, total 
 
 // What an untrained seeded classifier scores on MRPC validation: every pair called "equivalent".
 const MAJORITY = { accuracy: POSITIVE / (POSITIVE + NEGATIVE), f1: (2 * POSITIVE) / (2 * POSITIVE + NEGATIVE) };
-
-/**
- * The first-step loss of a classifier at initialisation is close to ln 2: logits are tiny (classifier std 0.02).
- * Not within 0.01, though: with seed 42 the first batch holds 6 positives and 2 negatives and the logit gap
- * is about 0.066, so the loss is ln 2 - 0.066 * (6 - 2) / 8 / 2 ~ ln 2 - 0.0165 (measured 0.6765).
- */
-const FIRST_LOSS_TOLERANCE = 0.02;
 
 describe("golden/01-preprocessing.json", () => {
   const g = golden<{ numRows: Record<string, number>; rawColumnNames: string[]; trainColumnNames: string[] }>("01-preprocessing");
@@ -82,8 +78,14 @@ describe("golden/03-model.json, 04 and 05", () => {
     expect(g03.numParameters).toBe(embeddings + 2 * layer + (H * H + H) + (H * 2 + 2));
   });
 
-  it("03/05: the first-step loss is near ln 2, and chapter 03's forward pass is exactly chapter 05's first step", () => {
-    expect(Math.abs(g03.loss - Math.LN2)).toBeLessThan(FIRST_LOSS_TOLERANCE);
+  // DESIGN.md §4: ln 2 minus a term set by the first batch's label balance and the initial logit gap.
+  it("03/05: the first-step loss is the value derived from the seed-42 first batch's labels and logit gap, and chapter 03's forward pass is exactly chapter 05's first step", async () => {
+    await selectDevice({ quiet: true });
+    const first = await chapter03FirstLoss(42);
+    expectClose("chapter 03's forward pass rebuilt vs golden/03-model.json", [first.loss], [g03.loss], RTOL.loss);
+    const balance = `${first.positives}:${first.n - first.positives} batch, mean logit gap ${first.gap.toFixed(4)}`;
+    expect(Math.abs(g03.loss - first.derived), `loss ${g03.loss} vs derived ${first.derived} (${balance}), allowed ${first.bound}`).toBeLessThanOrEqual(first.bound);
+    expect(Math.abs(g03.loss - first.perExample), `loss ${g03.loss} vs per-example expansion ${first.perExample}`).toBeLessThanOrEqual(first.perExampleBound);
     expect(g05.firstLoss).toBe(g03.loss);
   });
 
@@ -105,7 +107,7 @@ describe("golden/03-model.json, 04 and 05", () => {
 
 /**
  * Any batch's loss at initialisation is within g/2 of ln 2, g ~ 0.066 being the seed-42 classifier's logit gap
- * (FIRST_LOSS_TOLERANCE): to first order the loss of n pairs with k positives is ln 2 - g (2k - n) / (2n), and
+ * (see test/helpers/first-loss.ts): to first order the loss of n pairs with k positives is ln 2 - g (2k - n) / (2n), and
  * |2k - n| <= n (a batch of one class) gives 0.033. Before chapter 07's third step two updates ran, at lr 3e-5
  * and 2e-5; (legacy) AdamW moves each weight by about lr, so the classifier's 2 x (128 + 1) weights move the gap
  * by at most 2 x 129 x 5e-5 ~ 0.013 and the loss by half that, ~ 0.007. 0.033 + 0.007 = 0.04, rounded up for
@@ -223,8 +225,7 @@ describe("golden/run-record.json (the default full run)", () => {
     expect(record.steps.loss.every(Number.isFinite)).toBe(true);
   });
 
-  it("starts at a loss near ln 2, the same as chapter 03's forward pass", () => {
-    expect(Math.abs(record.steps.loss[0]! - Math.LN2)).toBeLessThan(FIRST_LOSS_TOLERANCE);
+  it("starts at chapter 03's first-step loss (checked against its derived value above)", () => {
     expect(record.steps.loss[0]).toBe(g03.loss);
   });
 

@@ -75,3 +75,41 @@ export function expectSumClose(name: string, sumA: number, sumB: number, absSumB
   const tol = 1e-5 * absSumB;
   expect(Math.abs(sumA - sumB) <= tol, `${name}: sum ${sumA} vs reference ${sumB} (tolerance ${tol})`).toBe(true);
 }
+
+/** Which part of §6 a tensor passed by: the rule against PyTorch's float32 value, or the float64 clause. */
+export type Clause = "rule" | "f64";
+export type ClauseReport = { ok: boolean; clause: Clause; message: string };
+
+/**
+ * §6 for gradients and for parameters after optimizer steps (the only places the float64 clause applies):
+ * the rule against PyTorch's float32 value `ref32`, else max|ours - f64| <= 2 * `torchErr` + atol over the
+ * tensor, where `torchErr` is max|PyTorch float32 - f64| and atol is the rule's (from `ref32`). A failed rule
+ * is reported even when the clause passes, so the message says why the clause was needed.
+ */
+export function closeOrF64(
+  ours: Nested | ArrayLike<number>,
+  ref32: Nested | ArrayLike<number>,
+  ref64: Nested | ArrayLike<number>,
+  torchErr: number,
+  kind: "grads" | "params",
+): ClauseReport {
+  const rule = closeReport(ours, ref32, RTOL[kind]);
+  if (rule.ok) return { ok: true, clause: "rule", message: `passed by the rule (${rule.message})` };
+  const a = flatten(ours);
+  const t = flatten(ref64);
+  const b = flatten(ref32);
+  if (a.length !== t.length || b.length !== t.length) {
+    return { ok: false, clause: "f64", message: `lengths: ours ${a.length}, float32 reference ${b.length}, float64 ${t.length}` };
+  }
+  if (!(torchErr >= 0)) return { ok: false, clause: "f64", message: `PyTorch's float32 error ${torchErr} is not a number >= 0` };
+  const atol = Math.max(1e-6 * b.reduce((m, v) => Math.max(m, Math.abs(v)), 0), 1e-9);
+  let err = 0;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const e = Number.isNaN(a[i]!) ? Infinity : Math.abs(a[i]! - t[i]!);
+    if (e > err) [err, at] = [e, i];
+  }
+  const bound = 2 * torchErr + atol;
+  const clause = `max|ours - f64| ${err.toExponential(3)} (element ${at}) vs 2 * PyTorch's ${torchErr.toExponential(3)} + atol ${atol.toExponential(2)} = ${bound.toExponential(3)}`;
+  return { ok: err <= bound, clause: "f64", message: `rule failed (${rule.message}); float64 clause: ${clause}` };
+}

@@ -1,7 +1,8 @@
 // The BERT port against PyTorch (transformers 4.31): the reference checkpoint loaded from model.safetensors
 // and from pytorch_model.bin, on cpu and wasm. Eval mode: logits, loss, pooler output and every hidden state.
 // Train mode with dropout 0: loss and the gradients of step 1 (five tensors in full; sum, abs-sum and first
-// values of all 41), the padding row of the word embedding exactly 0. DESIGN.md §6 tolerances.
+// values of all 41), the padding row of the word embedding exactly 0. DESIGN.md §6 tolerances; gradients by
+// the rule or its float64 clause.
 import * as tf from "@tensorflow/tfjs-core";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "../../src/backend";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import { backward, noGrad } from "../../src/nn";
-import { RTOL, expectClose, expectSumClose, type Nested } from "../helpers/close";
+import { RTOL, closeOrF64, expectClose, expectSumClose, type Nested } from "../helpers/close";
+import { readF64 } from "../helpers/f64-reference";
 import { TINY_CHECKPOINT, readReference } from "../helpers/shared";
 import { referenceBatch } from "../helpers/reference-batch";
 
@@ -42,19 +44,10 @@ const quiet = { logger: () => {} };
 // nearly identical (a random-init model): the terms cancel ~360-fold, so float32 rounding noise of ~3e-7 in
 // the pooled output becomes ~1e-4 relative in some elements. PyTorch's own value carries that noise (our cpu
 // backend, which accumulates in float64, lands 9.9e-5 from it); wasm, accumulating in float32 with other
-// rounding, lands 1.3e-4-1.7e-4 from it on one element. Kept strict, as an explicit known failure.
-const ILL_CONDITIONED = "classifier.weight";
-
-async function stepOneGrads(dir: string): Promise<Map<string, number[]>> {
-  const model = await AutoModelForSequenceClassification.fromPretrained(dir, { ...quiet, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
-  model.train();
-  const batch = referenceBatch();
-  backward(() => model.forward(batch).loss!, model.parameters());
-  const grads = new Map(model.namedParameters().map(([n, p]) => [n, Array.from(p.grad!.dataSync())]));
-  tf.dispose(batch);
-  model.dispose();
-  return grads;
-}
+// rounding, landed 1.3e-4-1.7e-4 from it on one element. So the gradients recorded in full are checked by
+// DESIGN.md §6's rule or its float64 clause (f64/grads_step1_wd0.0), and the test prints which.
+const byF64: string[] = [];
+afterAll(() => console.log(`step-1 gradients passed by the float64 clause (all others by the rule):\n  ${byF64.join("\n  ") || "none"}`));
 
 for (const backend of ["cpu", "wasm"] as const) {
   for (const source of SOURCES) {
@@ -90,7 +83,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         model.dispose();
       });
 
-      it("train mode, dropout 0: loss and the gradients of step 1 are close", async () => {
+      it("train mode, dropout 0: loss and the gradients of step 1 are close (five in full by the rule or the float64 clause)", async () => {
         await useBackend(backend);
         const model = await AutoModelForSequenceClassification.fromPretrained(source.dir, {
           ...quiet,
@@ -107,9 +100,11 @@ for (const backend of ["cpu", "wasm"] as const) {
 
         const grads = new Map(model.namedParameters().map(([n, p]) => [n, Array.from(p.grad!.dataSync())]));
         expect([...grads.keys()].sort()).toEqual(Object.keys(step1.grad_stats).sort());
+        const f64 = await readF64("grads_step1_wd0.0");
         for (const [name, g] of Object.entries(step1.grads)) {
-          if (backend === "wasm" && name === ILL_CONDITIONED) continue; // its own test below
-          expectClose(`grad ${name}`, grads.get(name)!, g, RTOL.grads);
+          const r = closeOrF64(grads.get(name)!, g, f64.tensors.get(name)!, f64.torchErr(name), "grads");
+          expect(r.ok, `grad ${name}: ${r.message}`).toBe(true);
+          if (r.clause === "f64") byF64.push(`${backend}, ${source.label}: grad ${name}`);
         }
         for (const [name, stat] of Object.entries(step1.grad_stats)) {
           const ours = grads.get(name)!;
@@ -133,13 +128,6 @@ for (const backend of ["cpu", "wasm"] as const) {
         model.dispose();
       });
 
-      if (backend === "wasm") {
-        it.fails(`KNOWN FAILURE: grad ${ILL_CONDITIONED} element-wise at rtol 1e-4 on wasm (ill-conditioned, see above)`, async () => {
-          await useBackend(backend);
-          const grads = await stepOneGrads(source.dir);
-          expectClose(`grad ${ILL_CONDITIONED}`, grads.get(ILL_CONDITIONED)!, step1.grads[ILL_CONDITIONED]!, RTOL.grads);
-        });
-      }
     });
   }
 }
