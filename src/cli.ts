@@ -19,7 +19,7 @@ const TRAIN_HELP: CommandHelp = {
     "under runs/<id>/. Ctrl-C (or SIGTERM, or an error) writes a checkpoint of the last completed step; continue with --resume.\n" +
     "Presets: tiny (default; BERT-Tiny shape, initialised from the seed, not pretrained), tiny-pretrained\n" +
     "(google/bert_uncased_L-2_H-128_A-2 from the Hub), course (bert-base-uncased, as the course).",
-  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "threads", "quiet"],
+  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "save-steps", "resume", "backend", "threads", "dropout", "init-head", "export-batch-order", "quiet"],
 };
 
 const TUTORIAL_HELP: CommandHelp = {
@@ -47,7 +47,7 @@ Commands:
 Run \`npx kit <command> --help\` for a command's options.
 `;
 
-const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir"] as const;
+const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "init-head", "export-batch-order"] as const;
 
 async function trainCommand(argv: string[], help: CommandHelp): Promise<number> {
   const { values, positional, help: wantsHelp } = parseFlags(argv, help.flags);
@@ -71,6 +71,9 @@ async function trainCommand(argv: string[], help: CommandHelp): Promise<number> 
     outputDir: values["output-dir"] as string | undefined,
     saveSteps: values["save-steps"] as number | undefined,
     resume: values.resume as string | undefined,
+    dropout: values.dropout as number | undefined,
+    initHead: values["init-head"] as string | undefined,
+    exportBatchOrder: values["export-batch-order"] as string | undefined,
     quiet: values.quiet === true,
     handleSignals: true,
   });

@@ -11,6 +11,8 @@ import { makeDataloaders } from "../../chapters/02-dataloaders";
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { selectDevice } from "../backend";
 import { Generator } from "../utils/random";
+import { loadClassifierHead } from "./classifier-head";
+import { batchOrder, setDropout, writeBatchOrder } from "./paired-run";
 import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
 import { hyperparameters, type Hyperparameters } from "./presets";
 import { newRunRecord } from "./record-init";
@@ -35,6 +37,12 @@ export type TrainOptions = Partial<Hyperparameters> & {
   onStepEnd?: TrainingRunOptions["onStepEnd"];
   /** Called once training is done and checkpointed, before evaluation (tests fail runs there). */
   onTrainingDone?: () => void;
+  /** Paired run: dropout rate of every layer (0: off), as transformers' hidden/attention_probs_dropout_prob. */
+  dropout?: number;
+  /** Paired run: start from the classification head in this safetensors file. */
+  initHead?: string;
+  /** Paired run: write the training batch order (row indices, epoch by epoch) to this JSON file. */
+  exportBatchOrder?: string;
 };
 
 export type TrainResult = {
@@ -68,6 +76,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   }
 
   const training = await setUpTraining(hp, { quiet: options.quiet });
+  if (options.dropout !== undefined) setDropout(training.model, options.dropout);
+  if (options.initHead !== undefined) {
+    if (resumeFrom !== null) throw new Error(`--init-head starts a new run; ${runDir} resumes from its checkpoint's weights: remove --init-head.`);
+    await loadClassifierHead(training.model, options.initHead);
+  }
+  if (options.exportBatchOrder !== undefined) {
+    await writeBatchOrder(options.exportBatchOrder, batchOrder(training.trainDataloader, training.numEpochs, hp));
+  }
   const device = await placeModel(training.model, { quiet: options.quiet });
   let record = newRunRecord({
     id: runDir.split("/").at(-1)!,
