@@ -76,11 +76,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   }
 
   const training = await setUpTraining(hp, { quiet: options.quiet });
-  if (options.dropout !== undefined) setDropout(training.model, options.dropout);
-  if (options.initHead !== undefined) {
-    if (resumeFrom !== null) throw new Error(`--init-head starts a new run; ${runDir} resumes from its checkpoint's weights: remove --init-head.`);
-    await loadClassifierHead(training.model, options.initHead);
+  if (resumeFrom !== null && (options.initHead !== undefined || options.exportBatchOrder !== undefined)) {
+    throw new Error(`--init-head and --export-batch-order start a new run; ${runDir} resumes from its checkpoint: remove them.`);
   }
+  if (options.initHead !== undefined) await loadClassifierHead(training.model, options.initHead);
   if (options.exportBatchOrder !== undefined) {
     await writeBatchOrder(options.exportBatchOrder, batchOrder(training.trainDataloader, training.numEpochs, hp));
   }
@@ -108,6 +107,12 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     log(`Resuming ${runDir} at step ${state.step} of ${state.numTrainingSteps} (${resumeFrom}).`);
   } else {
     log(`Run folder: ${runDir}`);
+  }
+  // A resumed paired run keeps the dropout its record holds.
+  const dropout = options.dropout ?? record.pairedRun?.dropout;
+  if (dropout !== undefined) setDropout(training.model, dropout);
+  if (resumeFrom === null && (options.dropout !== undefined || options.initHead !== undefined || options.exportBatchOrder !== undefined)) {
+    record.pairedRun = { dropout: options.dropout, initHead: options.initHead, batchOrderFile: options.exportBatchOrder };
   }
   await mkdir(runDir, { recursive: true });
 

@@ -16,6 +16,7 @@ import { readSafetensors, writeSafetensors, type HostTensor } from "../../src/ut
 import { loadClassifierHead } from "../../src/training/classifier-head";
 import { batchOrder, setDropout, type BatchOrder } from "../../src/training/paired-run";
 import { train } from "../../src/training/train";
+import { TrainingInterruptedError } from "../../src/training/training-run";
 import { referenceBatch } from "../helpers/reference-batch";
 import { TINY_CHECKPOINT } from "../helpers/shared";
 
@@ -116,5 +117,18 @@ describe("kit train with the paired-run options", () => {
     expect(Math.max(...moved)).toBeGreaterThan(0);
     expect(Math.max(...moved)).toBeLessThanOrEqual(2 * 5e-5 * 1.01);
     expect(existsSync(join(dir, "run-record.json"))).toBe(true);
+    expect(record.pairedRun).toEqual({ dropout: 0, initHead: headFile, batchOrderFile: orderFile });
+  });
+
+  it("a paired run resumed after an interruption keeps dropout 0 (the same losses as straight through)", async () => {
+    const common = { maxSteps: 4, seed: 9, quiet: true, evaluate: false, dropout: 0 };
+    const straight = await train({ ...common, outputDir: join(work, "straight") });
+    const dir = join(work, "interrupted");
+    const err = await train({ ...common, outputDir: dir, onStepEnd: (step, run) => step === 2 && run.requestStop("SIGINT") }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingInterruptedError);
+    const resumed = await train({ resume: dir, quiet: true, evaluate: false });
+    expect(resumed.record.resumedAt).toEqual([2]);
+    expect(resumed.record.pairedRun?.dropout).toBe(0);
+    expect(resumed.record.steps.loss).toEqual(straight.record.steps.loss);
   });
 });
