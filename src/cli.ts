@@ -22,7 +22,7 @@ const TRAIN_HELP: CommandHelp = {
     "Presets: tiny (default; BERT-Tiny shape, initialised from the seed, not pretrained), tiny-pretrained\n" +
     "(google/bert_uncased_L-2_H-128_A-2 from the Hub), all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2, pretrained;\n" +
     "offline: npm run fetch-model first), course (bert-base-uncased, as the course).",
-  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite", "save-steps", "resume", "backend", "threads", "quiet"],
+  flags: ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite", "save-steps", "resume", "backend", "threads", "dropout", "init-head", "export-batch-order", "quiet"],
 };
 
 const TUTORIAL_HELP: CommandHelp = {
@@ -50,7 +50,7 @@ Commands:
 Run \`npx kit <command> --help\` for a command's options.
 `;
 
-const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite"] as const;
+const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite", "init-head", "export-batch-order"] as const;
 
 async function trainCommand(argv: string[], help: CommandHelp): Promise<number> {
   const { values, positional, help: wantsHelp } = parseFlags(argv, help.flags);
@@ -85,6 +85,9 @@ async function trainCommand(argv: string[], help: CommandHelp): Promise<number> 
     overwrite,
     saveSteps: values["save-steps"] as number | undefined,
     resume: values.resume as string | undefined,
+    dropout: values.dropout as number | undefined,
+    initHead: values["init-head"] as string | undefined,
+    exportBatchOrder: values["export-batch-order"] as string | undefined,
     quiet: values.quiet === true,
     handleSignals: true,
   });

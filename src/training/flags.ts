@@ -31,6 +31,9 @@ export const FLAGS = {
   overwrite: { kind: "boolean", help: "allow --output-dir to name a finished run, whose model is then replaced" },
   backend: { kind: "string", choices: BACKEND_NAMES, help: "TF.js backend (default: the fastest installed; same as KIT_BACKEND)", meta: "NAME" },
   threads: { kind: "int", min: 1, max: 4, help: "threads of the wasm backend and of its native GEMM, 1 to 4 (default: one per core; same as KIT_WASM_THREADS)", meta: "N" },
+  dropout: { kind: "number", min: 0, help: "paired run: every dropout rate (transformers' hidden_dropout_prob and attention_probs_dropout_prob); 0 turns dropout off", meta: "P" },
+  "init-head": { kind: "string", help: "paired run: start from the classifier head (classifier.weight, classifier.bias) in this safetensors file", meta: "FILE" },
+  "export-batch-order": { kind: "string", help: "paired run: write the training batch order (row indices per batch, per epoch) to this JSON file for bench/python/course.py --batch-order", meta: "FILE" },
   quiet: { kind: "boolean", help: "print less" },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -17,6 +17,8 @@ export type RunRecord = {
   batchesPerEpoch: number;
   /** steps.loss[k] and steps.lr[k]: the loss of step k + 1 and the learning rate that step used. */
   steps: { loss: number[]; lr: number[] };
+  /** The paired run's options (kit train --dropout / --init-head / --export-batch-order), when given. */
+  pairedRun?: { dropout?: number; initHead?: string; batchOrderFile?: string };
   /** Steps at which a resumed run picked up (empty for an uninterrupted run). */
   resumedAt: number[];
   error?: string;

@@ -13,6 +13,8 @@ import { readBertConfigFile } from "../models/bert/config";
 import { resolvePretrainedFile } from "../hub";
 import { selectDevice } from "../backend";
 import { Generator } from "../utils/random";
+import { loadClassifierHead } from "./classifier-head";
+import { batchOrder, setDropout, writeBatchOrder } from "./paired-run";
 import { latestCheckpoint, listCheckpoints, readTrainerState, restoreCheckpoint } from "./checkpoint";
 import { hyperparameters, PRESETS, type Hyperparameters } from "./presets";
 import { checkOutputDir, namingPath, removeStaleTemporaries } from "./output-dir";
@@ -40,6 +42,12 @@ export type TrainOptions = Partial<Hyperparameters> & {
   onStepEnd?: TrainingRunOptions["onStepEnd"];
   /** Called once training is done and checkpointed, before evaluation (tests fail runs there). */
   onTrainingDone?: () => void;
+  /** Paired run: dropout rate of every layer (0: off), as transformers' hidden/attention_probs_dropout_prob. */
+  dropout?: number;
+  /** Paired run: start from the classification head in this safetensors file. */
+  initHead?: string;
+  /** Paired run: write the training batch order (row indices, epoch by epoch) to this JSON file. */
+  exportBatchOrder?: string;
 };
 
 export type TrainResult = {
@@ -78,6 +86,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const checkpointConfig = await resolvePretrainedFile(PRESETS[hp.preset].checkpoint, "config.json", { optional: true }).catch(() => null);
   if (checkpointConfig !== null) await readBertConfigFile(checkpointConfig);
   const training = await setUpTraining(hp, { quiet: options.quiet });
+  if (resumeFrom !== null && (options.initHead !== undefined || options.exportBatchOrder !== undefined)) {
+    throw new Error(`--init-head and --export-batch-order start a new run; ${runDir} resumes from its checkpoint: remove them.`);
+  }
+  if (options.initHead !== undefined) await loadClassifierHead(training.model, options.initHead);
+  if (options.exportBatchOrder !== undefined) {
+    await writeBatchOrder(options.exportBatchOrder, batchOrder(training.trainDataloader, training.numEpochs, hp));
+  }
   const device = await placeModel(training.model, { quiet: options.quiet });
   let record = newRunRecord({
     id: runDir.split("/").at(-1)!,
@@ -102,6 +117,12 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     log(`Resuming ${runDir} at step ${state.step} of ${state.numTrainingSteps} (${resumeFrom}).`);
   } else {
     log(`Run folder: ${runDir}`);
+  }
+  // A resumed paired run keeps the dropout its record holds.
+  const dropout = options.dropout ?? record.pairedRun?.dropout;
+  if (dropout !== undefined) setDropout(training.model, dropout);
+  if (resumeFrom === null && (options.dropout !== undefined || options.initHead !== undefined || options.exportBatchOrder !== undefined)) {
+    record.pairedRun = { dropout: options.dropout, initHead: options.initHead, batchOrderFile: options.exportBatchOrder };
   }
   await mkdir(runDir, { recursive: true });
 

@@ -19,7 +19,7 @@ describe("kit --help", () => {
   it("kit train --help lists every flag of the brief and exits 0", () => {
     const r = kit("train", "--help");
     expect(r.code).toBe(0);
-    for (const flag of ["--preset", "--optim", "--epochs", "--lr", "--seed", "--max-steps", "--output-dir", "--save-steps", "--resume", "--backend"]) {
+    for (const flag of ["--preset", "--optim", "--epochs", "--lr", "--seed", "--max-steps", "--output-dir", "--save-steps", "--resume", "--backend", "--dropout", "--init-head", "--export-batch-order"]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain("adamw_torch");
