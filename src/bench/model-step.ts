@@ -5,7 +5,7 @@
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend, wasmThreadsCount } from "../backend/device";
-import { heapMemory, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { wasmHeapBytes } from "../backend";
 import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
 import { backward, noGrad } from "../nn/autograd";
 import { AdamW } from "../optim/adamw";
@@ -57,9 +57,6 @@ export function syntheticBatch(seed: number): Required<BertBatch> {
 }
 
 /** KIT_BENCH_TRACE=1: where memory goes (wasm's heap only grows, up to its 4 GiB cap). */
-function wasmHeapBytes(): number | undefined {
-  return tf.getBackend() === "wasm" ? heapMemory(tf.backend() as unknown as WasmBackendLike).buffer.byteLength : undefined;
-}
 
 /** The tensors the current scope holds, by shape (what the gradient tape keeps alive). */
 function traceScopeShapes(): void {
