@@ -1,10 +1,10 @@
 // Where a training step's time goes, per TF.js kernel (tf.profile): the tool behind bench/NOTES.md.
-// `npx tsx src/bench/profile.ts --shape tiny --backend wasm [--forward] [--top 20]`. Kernel times come
+// `npx tsx bench/profile.ts --shape tiny --backend wasm [--forward] [--top 20]`. Kernel times come
 // from the backend's own timer; the gap to the wall time is JS overhead (tape, tidy, op dispatch).
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../backend/device";
-import { backward, noGrad } from "../nn/autograd";
+import { useBackend } from "../src/backend/device";
+import { backward, noGrad } from "../src/nn/autograd";
 import { isShapeName, type ShapeName } from "./shapes";
 import { syntheticBatch, workloadModel } from "./model-step";
 

@@ -1,16 +1,16 @@
 // One shape on one backend, in a process of its own (so that its peak RSS is its own): the forward pass
 // (train mode, no gradient) and the training step (forward + backward + AdamW step + zeroGrad), each timed
-// over `steps` runs after `warmup`. The parent (src/bench/index.ts) runs this file as a child and reads the
-// JSON line it prints. Run by hand: `npx tsx src/bench/model-step.ts --shape tiny --backend wasm`.
+// over `steps` runs after `warmup`. The parent (bench/index.ts) runs this file as a child and reads the
+// JSON line it prints. Run by hand: `npx tsx bench/model-step.ts --shape tiny --backend wasm`.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend, wasmThreadsCount } from "../backend/device";
-import { wasmHeapBytes } from "../backend";
-import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
-import { backward, noGrad } from "../nn/autograd";
-import { AdamW } from "../optim/adamw";
-import type { BertBatch } from "../models/bert";
-import { Generator } from "../utils/random";
+import { useBackend, wasmThreadsCount } from "../src/backend/device";
+import { wasmHeapBytes } from "../src/backend";
+import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
+import { backward, noGrad } from "../src/nn/autograd";
+import { AdamW } from "../src/optim/adamw";
+import type { BertBatch } from "../src/models/bert";
+import { Generator } from "../src/utils/random";
 import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
 import { median } from "./stats";
 

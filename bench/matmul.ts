@@ -1,5 +1,5 @@
 // GFLOP/s of the matMuls a BERT step runs, on the current backend: the evidence behind the layout choices
-// in src/nn/functional.ts (bench/NOTES.md). `npx tsx src/bench/matmul.ts [--backend wasm] [--hidden 128]`.
+// in src/nn/functional.ts (bench/NOTES.md). `npx tsx bench/matmul.ts [--backend wasm] [--hidden 128]`.
 // On wasm the products are timed with the package's BatchMatMul, then with the kit's SIMD kernels
 // (src/backend/wasm/batch-matmul.ts): the attention products, and the dense ones on the kit's single-product kernel
 // (which src/backend uses on one thread). The package caches XNNPACK's packed B by tensor, and the "pre-
@@ -7,9 +7,9 @@
 // Where the native GEMM is built, its GFLOP/s on BERT's dense shapes come first (1 and 2 BLAS threads).
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../backend/device";
-import { installWasmKernels, replacedBatchMatMul, setKitDenseMatMul } from "../backend";
-import { installedNativeGemm, setNativeGemm } from "../backend/wasm/gemm-kernels";
+import { useBackend } from "../src/backend/device";
+import { installWasmKernels, replacedBatchMatMul, setKitDenseMatMul } from "../src/backend";
+import { installedNativeGemm, setNativeGemm } from "../src/backend/wasm/gemm-kernels";
 import { SHAPES } from "./shapes";
 
 export interface MatMulTiming {

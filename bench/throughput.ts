@@ -1,14 +1,14 @@
 // Training throughput (examples/s) of a bare Accelerate loop on 1 process versus N, for `npm run bench`.
 // Each count is a real launch (launchProcesses) of throughput-worker.ts: every rank builds the same seeded
 // BERT shape (vocab 30522, dropout 0.1), prepares it with an AdamW, then times `steps` training steps of
-// synthetic batches (batch 8, length 65 per process, as src/bench's workload) after `warmup`. The time of a
+// synthetic batches (batch 8, length 65 per process, as the bench workload) after `warmup`. The time of a
 // step is split into the local backward, the gradient exchange (Accelerator.syncGradients: what
 // accelerator.backward adds on several processes) and the optimizer step.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { launchProcesses } from "./launch";
+import { launchProcesses } from "../src/accelerate/launch";
 
 export interface BertShape {
   numHiddenLayers: number;

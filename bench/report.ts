@@ -1,6 +1,6 @@
 // The bench's result as one JSON document, and the same as tables on screen.
-import { formatThroughput, type AccelerateThroughputResult } from "../accelerate/throughput";
-import type { TokenizationBench } from "../../bench/tokenization";
+import { formatThroughput, type AccelerateThroughputResult } from "./throughput";
+import type { TokenizationBench } from "./tokenization";
 import type { DataLoadingBench } from "./data-loading";
 import type { MachineInfo } from "./machine";
 import type { ModelStepResult } from "./model-step";

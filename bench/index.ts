@@ -2,18 +2,18 @@
 // the training step on each TF.js backend present, side by side with PyTorch when Debian's python3-torch is
 // installed (interleaved in the same run: kit, torch 1 thread, torch 2 threads, shape after shape, so load
 // from other users of the machine hits both alike). Every model measurement runs in its own process so
-// that its peak RSS is its own. Also runnable directly: `npx tsx src/bench/index.ts [--json] ...`.
+// that its peak RSS is its own. Also runnable directly: `npx tsx bench/index.ts [--json] ...`.
 import { availableParallelism } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { BACKEND_NAMES } from "../backend/device";
+import { BACKEND_NAMES } from "../src/backend/device";
 import { runJsonChild } from "./child";
 import { benchDataLoading } from "./data-loading";
 import { loadAverage, machineInfo } from "./machine";
 import type { ModelStepResult } from "./model-step";
 import { findTorchPython, runPytorchStep } from "./pytorch";
 import { computeRatios, formatReport, type BenchReport, type Measured, type ShapeReport } from "./report";
-import { measureAccelerateThroughput } from "../accelerate/throughput";
+import { measureAccelerateThroughput } from "./throughput";
 import { benchAccelerate, benchTrainingLoop } from "./training-loop";
 import { SHAPE_NAMES, isShapeName, type ShapeName } from "./shapes";
 
@@ -145,7 +145,7 @@ const MODEL_STEP = fileURLToPath(new URL("./model-step.ts", import.meta.url));
 
 /** Backends whose package loads here (probed in a child, so this process keeps no backend state). */
 async function presentBackends(): Promise<string[]> {
-  const probe = `import { useBackend } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL("../backend/device.ts", import.meta.url))).href)};
+  const probe = `import { useBackend } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL("../src/backend/device.ts", import.meta.url))).href)};
 const ok = []; for (const b of ${JSON.stringify(BACKEND_NAMES)}) { try { await useBackend(b); ok.push(b); } catch {} }
 console.log(JSON.stringify(ok));`;
   const r = await runJsonChild<string[]>(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe], { timeoutMs: 120_000 });
@@ -174,7 +174,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
   if (o.data) {
     log(o, "tokenization (all of MRPC)...");
-    const { benchTokenization } = await import("../../bench/tokenization");
+    const { benchTokenization } = await import("./tokenization");
     report.tokenization = await measure(async () => {
       try {
         return { ok: true, result: await benchTokenization() };

@@ -1,11 +1,11 @@
-// The PyTorch side of the comparison: bench/pytorch_step.py under Debian's python3-torch, when present.
+// The PyTorch side of the comparison: bench/pytorch/step.py under Debian's python3-torch, when present.
 // Optional by design (CI has no torch): absent, the bench says so and reports the kit's numbers alone.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runJsonChild } from "./child";
 import type { ShapeName } from "./shapes";
 
-export const PYTORCH_SCRIPT = fileURLToPath(new URL("../../bench/pytorch_step.py", import.meta.url));
+export const PYTORCH_SCRIPT = fileURLToPath(new URL("./pytorch/step.py", import.meta.url));
 
 export interface PytorchStepResult {
   shape: ShapeName;
