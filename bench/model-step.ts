@@ -4,7 +4,7 @@
 // JSON line it prints. Run by hand: `npx tsx bench/model-step.ts --shape tiny --backend wasm`.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend, wasmThreadsCount } from "../src/backend/device";
+import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
 import { wasmHeapBytes } from "../src/backend";
 import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
 import { backward, noGrad } from "../src/nn/autograd";
@@ -19,6 +19,8 @@ export interface ModelStepResult {
   backend: string;
   /** Threads the wasm backend computed with (KIT_WASM_THREADS); absent on the other backends. */
   threads?: number;
+  /** wasm only: the GEMM behind its matMuls (wasmGemmLabel: BLAS, kernel name, threads). */
+  gemm?: string;
   parameters: number;
   forwardMs: number;
   stepMs: number;
@@ -152,7 +154,7 @@ export async function measureModelStep(options: ModelStepOptions): Promise<Model
   const result: ModelStepResult = {
     shape,
     backend,
-    ...(backend === "wasm" ? { threads: wasmThreadsCount() } : {}),
+    ...(backend === "wasm" ? { threads: wasmThreadsCount(), gemm: wasmGemmLabel() } : {}),
     parameters: params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
     forwardMs: median(fwd.samples),
     stepMs: median(st.samples),
