@@ -240,6 +240,34 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       report.pytorchGemm[`${rt.version}${modeSuffix(mode)}`] = await measure(() => runPytorchGemmCheck(rt.python, envFor(mode)));
     }
   }
+  // Before the shapes: on a loaded machine a full run may not reach the end, and this one is short.
+  if (o.dataParallel) {
+    // The bare training step of the Mini shape through the Accelerator, on 1 then 2 processes (issue 5's target).
+    // One wasm thread per process on both sides: issue 5 compares processes, each on one core.
+    // Interleaved rounds, the speed-up from the medians: one pair of runs moves by as much as the target, and
+    // on this kind of machine single rounds spread from about 1.55x to 1.9x; 5 rounds rather than 3 (session 4).
+    log(o, `data-parallel throughput, Mini shape, 1 and 2 processes of 1 thread, ${DATA_PARALLEL_ROUNDS} interleaved rounds...`);
+    const steps = Math.max(o.steps, 10);
+    report.dataParallel = await measure(async () => {
+      try {
+        return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", steps, warmup: o.warmup, wasmThreads: 1, rounds: DATA_PARALLEL_ROUNDS }) };
+      } catch (e) {
+        return { ok: false, error: (e as Error).message.split("\n")[0] };
+      }
+    });
+    // And the alternative on one machine: one process using every core through wasm threads.
+    const cores = availableParallelism();
+    if (cores > 1) {
+      log(o, `data-parallel alternative: 1 process of ${Math.min(4, cores)} wasm threads...`);
+      report.threadedProcess = await measure(async () => {
+        try {
+          return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", processCounts: [1], steps, warmup: o.warmup, wasmThreads: Math.min(4, cores) }) };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message.split("\n")[0] };
+        }
+      });
+    }
+  }
   for (const shape of o.shapes) {
     const s: ShapeReport = { shape, kit: {}, pytorch: {}, ratios: [] };
     report.shapes.push(s);
@@ -289,6 +317,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       if (m.ok) wasm.note = "expected: see bench/NOTES.md (Base on wasm); the cpu row shows Base training";
     }
     computeRatios(s, note !== null);
+    // A long run (Base) should not lose the shapes already measured: the report so far, after each shape.
+    if (o.output) writeFileSync(o.output, `${JSON.stringify(report, null, 2)}\n`);
   }
   if (o.loopSteps > 0) {
     const backend = backends.includes("wasm") ? "wasm" : backends[0]!;
@@ -297,33 +327,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     for (const n of [1, 2]) {
       log(o, `chapter 07 (Accelerate) on ${n} process(es), ${o.loopSteps} steps each...`);
       report.loops.accelerate[`${n}`] = await measure(() => benchAccelerate(n, o.loopSteps, backend));
-    }
-  }
-  if (o.dataParallel) {
-    // The bare training step of the Mini shape through the Accelerator, on 1 then 2 processes (issue 5's target).
-    // One wasm thread per process on both sides: issue 5 compares processes, each on one core.
-    // Interleaved rounds, the speed-up from the medians: one pair of runs moves by as much as the target, and
-    // on this kind of machine single rounds spread from about 1.55x to 1.9x; 5 rounds rather than 3 (session 4).
-    log(o, `data-parallel throughput, Mini shape, 1 and 2 processes of 1 thread, ${DATA_PARALLEL_ROUNDS} interleaved rounds...`);
-    const steps = Math.max(o.steps, 10);
-    report.dataParallel = await measure(async () => {
-      try {
-        return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", steps, warmup: o.warmup, wasmThreads: 1, rounds: DATA_PARALLEL_ROUNDS }) };
-      } catch (e) {
-        return { ok: false, error: (e as Error).message.split("\n")[0] };
-      }
-    });
-    // And the alternative on one machine: one process using every core through wasm threads.
-    const cores = availableParallelism();
-    if (cores > 1) {
-      log(o, `data-parallel alternative: 1 process of ${Math.min(4, cores)} wasm threads...`);
-      report.threadedProcess = await measure(async () => {
-        try {
-          return { ok: true, result: await measureAccelerateThroughput({ shape: "mini", processCounts: [1], steps, warmup: o.warmup, wasmThreads: Math.min(4, cores) }) };
-        } catch (e) {
-          return { ok: false, error: (e as Error).message.split("\n")[0] };
-        }
-      });
     }
   }
   report.loadAverageAtEnd = loadAverage();
