@@ -265,10 +265,17 @@ function formatBlas(r: BenchReport): string[] {
     );
   }
   if (e.modes.includes("unset") && e.modes.includes("as-set")) {
-    const same = (a?: string, b?: string): string => (a === undefined || b === undefined ? "not compared (a probe failed)" : a === b ? "bitwise the same" : "DIFFERENT: the kernel picked without the overrides computes other bits");
-    out.push(`  unset vs as set, one GEMM: kit ${same(r.blas["as-set"]?.result?.check.sha256, r.blas.unset?.result?.check.sha256)}`);
+    // Another kernel sums in another order, so the last bits may differ; a miscomputing one moves the sum itself.
+    type Check = { sha256: string; sum: number } | undefined;
+    const same = (a: Check, b: Check): string => {
+      if (a === undefined || b === undefined) return "not compared (a probe failed)";
+      if (a.sha256 === b.sha256) return "bitwise the same";
+      const rel = Math.abs(a.sum - b.sum) / Math.max(Math.abs(a.sum), 1e-30);
+      return `last bits differ (another kernel's summation order); sums ${a.sum.toPrecision(9)} vs ${b.sum.toPrecision(9)}, relative ${rel.toExponential(1)}` + (rel > 1e-4 ? ": TOO FAR, a kernel miscomputes" : "");
+    };
+    out.push(`  unset vs as set, one GEMM: kit ${same(r.blas["as-set"]?.result?.check, r.blas.unset?.result?.check)}`);
     for (const rt of r.pytorch.runtimes) {
-      out.push(`  unset vs as set, one GEMM: torch ${rt.version} ${same(r.pytorchGemm[rt.version]?.result?.gemm.sha256, r.pytorchGemm[`${rt.version} [unset]`]?.result?.gemm.sha256)}`);
+      out.push(`  unset vs as set, one GEMM: torch ${rt.version} ${same(r.pytorchGemm[rt.version]?.result?.gemm, r.pytorchGemm[`${rt.version} [unset]`]?.result?.gemm)}`);
     }
   }
   if (!r.pytorch.available) out.push(`PyTorch: not measured (${r.pytorch.reason})`);
