@@ -1,6 +1,6 @@
 // One AdamW step over float32 arrays that live in the TF.js wasm backend's heap, in place: the parameter p and
 // the moments m, v are overwritten, the gradient g is only read. Byte offsets; no runtime, no data.
-// Compiled by src/nn/wasm-simd/build.ts (`npm run build:kernels`), called by src/optim/fused-adamw.ts.
+// Compiled by src/backend/wasm/simd/build.ts (`npm run build:kernels`), called by src/backend/wasm/fused-adamw.ts.
 //
 // The operations are the ones of src/optim/adamw.ts / adamw-legacy.ts / consume.ts, one for one and in the
 // same order, every intermediate an f32 (f32x4 lanes are IEEE float32 add/mul/div/sqrt, correctly rounded,

@@ -1,6 +1,6 @@
 // C[b] = A[b] @ B[b] for float32 row-major matrices that live in the TF.js wasm backend's heap: this module
 // imports the backend's own WebAssembly.Memory and is handed byte offsets, so nothing is copied.
-// Compiled by src/nn/wasm-simd/build.ts (`npm run build:kernels`); AssemblyScript, no runtime, no data.
+// Compiled by src/backend/wasm/simd/build.ts (`npm run build:kernels`); AssemblyScript, no runtime, no data.
 //
 // Summation order is the one of the package kernel each export replaces, so results are bitwise the package's:
 // - batchMatMul: tfjs-backend-wasm 4.22's own batched loop (batch_mat_mul_impl.cc): k runs in blocks of 48;

@@ -141,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
     case "evaluate":
       return evaluateCommand(rest);
     case "bench":
-      return dispatch(["src/bench/index.ts"], "benchCli", rest);
+      return dispatch(["bench/index.ts"], "benchCli", rest);
     case "docs":
       return dispatch(["docs/build.ts"], "docsCli", rest);
     case "accelerate":

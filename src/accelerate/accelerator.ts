@@ -15,7 +15,7 @@ import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
 import { embeddingGradientRows, setEmbeddingGradientRows } from "../nn/functional";
-import { heapView, inPlaceWriter, overwriteInPlace } from "../nn/wasm-simd/heap-kernel";
+import { heapView, inPlaceWriter, overwriteInPlace } from "../backend";
 import { backward as nnBackward } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";

@@ -3,8 +3,8 @@
 // so they are imported dynamically and their absence is not an error unless KIT_BACKEND asks for them.
 import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
-import { setKitDenseMatMul } from "../nn/batch-matmul";
-import { installWasmKernels } from "../nn/wasm-kernels";
+import { setKitDenseMatMul } from "./wasm/batch-matmul";
+import { installWasmKernels } from "./wasm/kernels";
 import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
@@ -98,7 +98,7 @@ async function activate(name: BackendName): Promise<string | null> {
       wasmThreads = ((pkg.default ?? pkg) as WasmPackage).getThreadsCount();
       // Our faster kernels (batched matMul, buffer-sharing Identity) replace the package's from the start.
       installWasmKernels();
-      // Single products too on one thread; on more, XNNPACK splits each GEMM across them (src/nn/batch-matmul.ts).
+      // Single products too on one thread; on more, XNNPACK splits each GEMM across them (src/backend/wasm/batch-matmul.ts).
       setKitDenseMatMul(wasmThreads === 1);
       if (native?.gemm) {
         // BLAS threads follow the kit's thread setting (the launcher gives each process its share).

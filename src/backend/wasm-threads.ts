@@ -20,7 +20,7 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Worker } from "node:worker_threads";
+import { pthreadWorkers } from "./wasm/internals";
 
 const require = createRequire(import.meta.url);
 
@@ -73,18 +73,13 @@ function writeWorkerScripts(): string {
   return workerPath;
 }
 
-interface PThreadWorkers {
-  PThread?: { unusedWorkers: Worker[]; runningWorkers: Worker[] };
-}
-
 /**
  * The pool's threads wait for work for the life of the process; emscripten leaves their workers referenced,
  * which would keep Node alive after the script ends (a bench child hung until killed). Unreferenced, they
  * still run every kernel: only the main thread's event loop decides when the process exits.
  */
 function unrefWorkers(): void {
-  const module = (tf.backend() as unknown as { wasm?: PThreadWorkers }).wasm;
-  for (const worker of [...(module?.PThread?.unusedWorkers ?? []), ...(module?.PThread?.runningWorkers ?? [])]) worker.unref();
+  for (const worker of pthreadWorkers()) worker.unref();
 }
 
 interface WasmPackage {

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import type { Parameter } from "./parameter";
 import { liveParameters } from "./registry";
-import { installWasmKernels } from "./wasm-kernels";
+import { installWasmKernels } from "../backend";
 
 /**
  * Compute lossFn() and the gradients of its value with respect to `params` (default: every live Module

@@ -3,7 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
-import { heapFloats, heapOffset, heapView, ownsHeapBuffer, readFloatsInto, renewHeapId, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
+import { heapView, readFloatsInto, variableWriter } from "../backend";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -376,29 +376,6 @@ function sliceRows(t: tf.Tensor, row: number, n: number): tf.Tensor {
   const rowSize = t.size / t.shape[0]!;
   // slice() copies into JS memory first: the upload may grow the heap, which detaches views of it.
   return tf.tensor(heap.slice(row * rowSize, (row + n) * rowSize), shape, "float32");
-}
-
-/** The wasm backend and where a float32 tensor starts in its heap (in floats), or null on other backends. */
-function wasmLocation(t: tf.Tensor): { backend: WasmBackendLike; start: number } | null {
-  if (tf.getBackend() !== "wasm" || t.dtype !== "float32") return null;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  return { backend, start: heapOffset(backend, t.dataId) / 4 };
-}
-
-/**
- * On wasm, a function copying a float32 tensor into the variable's own heap buffer at an offset, when that
- * buffer belongs to the variable alone (reference count 1: no tensor shares it, so no one sees it change; the
- * backend's caches keyed on the old contents are dropped by a new id); otherwise null.
- */
-function variableWriter(v: tf.Variable): ((offset: number, values: tf.Tensor) => void) | null {
-  if (!ownsHeapBuffer(v)) return null;
-  const dst = wasmLocation(v)!;
-  return (offset, values) => {
-    const src = wasmLocation(values)!;
-    heapFloats(dst.backend).copyWithin(dst.start + offset, src.start, src.start + values.size);
-    // Else the package's 2-D matMul keeps using the weights it packed before the write (see renewHeapId).
-    renewHeapId(dst.backend, v.dataId);
-  };
 }
 
 function fromHost(t: HostTensorData): tf.Variable {

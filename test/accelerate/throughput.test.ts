@@ -1,7 +1,7 @@
 // measureAccelerateThroughput (what `npm run bench` calls) with real launches: a small shape, few steps.
 // Speed itself is not asserted (the machine is shared); the runs must complete, train, and not leak.
 import { describe, expect, it } from "vitest";
-import { formatThroughput, measureAccelerateThroughput } from "../../src/accelerate/throughput";
+import { formatThroughput, measureAccelerateThroughput } from "../../bench/throughput";
 
 describe("measureAccelerateThroughput", () => {
   it("times 1 and 2 processes through the Accelerator: finite losses, no tensor leak, a speed-up reported", async () => {

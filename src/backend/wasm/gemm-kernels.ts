@@ -4,8 +4,8 @@
 // (other dtypes, general batch broadcasting, empty matrices, prelu, a bias that is not [n]) goes to the
 // kernel it replaced, which also raises the package's errors.
 import * as tf from "@tensorflow/tfjs-core";
-import { heapMemory, heapOffset, type WasmBackendLike } from "../../nn/wasm-simd/heap-kernel";
-import { markKitBatchMatMul } from "../../nn/wasm-kernels";
+import { heapMemory, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { markKitBatchMatMul } from "./kernels";
 import { setFastTransposedMatMul } from "../matmul-capability";
 import type { NativeGemm } from "./native-gemm";
 
@@ -73,8 +73,8 @@ function run(
   transposeB: boolean,
   p: Product,
 ): tf.TensorInfo {
-  const out = backend.makeOutput(p.outShape, "float32");
-  // After makeOutput: it may grow the heap.
+  const out = heapOutput(backend, p.outShape);
+  // After heapOutput: it may grow the heap.
   const heap = heapFloats(backend);
   const lda = a.shape[a.shape.length - 1]!;
   const ldb = b.shape[b.shape.length - 1]!;

@@ -1,9 +1,9 @@
 // DataLoader + collate throughput on the course's pipeline: MRPC train tokenized (map batched), columns
 // removed/renamed, shuffled batches of 8 padded by DataCollatorWithPadding into int32 tensors. Times one
 // full epoch (459 batches), tensors created and disposed, no model. Loading and tokenizing are not timed.
-import { DataCollatorWithPadding, DataLoader, disposeBatch } from "../data";
-import { loadDataset } from "../datasets";
-import { AutoTokenizer } from "../tokenizers";
+import { DataCollatorWithPadding, DataLoader, disposeBatch } from "../src/data";
+import { loadDataset } from "../src/datasets";
+import { AutoTokenizer } from "../src/tokenizers";
 
 export interface DataLoadingBench {
   batches: number;

@@ -1,13 +1,14 @@
-// The checks of inPlaceWriter (src/nn/wasm-simd/heap-kernel.ts), the later half of overwriteInPlace that the
+// The checks of inPlaceWriter (src/backend/wasm/heap.ts), the later half of overwriteInPlace that the
 // data-parallel exchange writes gradients through, shared by the single-threaded build's test file (a plain
 // memory, which growing detaches) and the threaded one's (a shared memory, which it does not).
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useBackend, wasmThreadsCount } from "../../src/backend";
-import { heapMemory, inPlaceWriter, type WasmBackendLike } from "../../src/nn/wasm-simd/heap-kernel";
+import { useBackend, wasmThreadsCount } from "../../../src/backend";
+import { inPlaceWriter } from "../../../src/backend/wasm/heap";
+import { heapId, heapMemory, type WasmBackendLike } from "../../../src/backend/wasm/internals";
 
 const backend = () => tf.backend() as unknown as WasmBackendLike;
-const numericId = (t: tf.Tensor) => backend().dataIdMap.get(t.dataId)!.id;
+const numericId = (t: tf.Tensor) => heapId(backend(), t.dataId);
 
 export function inPlaceWriterSuite(threads: number): void {
   describe(`inPlaceWriter on wasm, KIT_WASM_THREADS=${threads}`, () => {

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { KERNEL_DIR, KERNEL_VARIANTS, buildKernel, type KernelFile } from "../../src/nn/wasm-simd/build";
+import { KERNEL_DIR, KERNEL_VARIANTS, buildKernel, type KernelFile } from "../../../src/backend/wasm/simd/build";
 
 /** The limits flags of the (single) imported memory: 1 = has a maximum, 3 = shared with a maximum. */
 function memoryImportFlags(bytes: Uint8Array): number[] {

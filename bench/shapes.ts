@@ -1,6 +1,6 @@
-// The model shapes the bench times (Google's BERT miniatures and BERT-Base) and the fixed workload:
+// The model shapes the bench times (Google's BERT miniatures, BERT-Base and the pretrained preset's MiniLM-L6) and the fixed workload:
 // batch 8, length 65 (a typical MRPC batch after dynamic padding), vocab 30522, dropout 0.1, AdamW.
-export type ShapeName = "tiny" | "mini" | "small" | "base";
+export type ShapeName = "tiny" | "mini" | "small" | "base" | "minilm";
 
 export interface ModelShape {
   name: ShapeName;
@@ -16,6 +16,8 @@ export const SHAPES: Record<ShapeName, ModelShape> = {
   mini: { name: "mini", label: "Mini L4/H256", numHiddenLayers: 4, hiddenSize: 256, numAttentionHeads: 4, intermediateSize: 1024 },
   small: { name: "small", label: "Small L4/H512", numHiddenLayers: 4, hiddenSize: 512, numAttentionHeads: 8, intermediateSize: 2048 },
   base: { name: "base", label: "Base L12/H768", numHiddenLayers: 12, hiddenSize: 768, numAttentionHeads: 12, intermediateSize: 3072 },
+  // sentence-transformers/all-MiniLM-L6-v2, the all-minilm-l6-v2 preset (random weights: only the shape matters here).
+  minilm: { name: "minilm", label: "MiniLM-L6 L6/H384", numHiddenLayers: 6, hiddenSize: 384, numAttentionHeads: 12, intermediateSize: 1536 },
 };
 
 export const SHAPE_NAMES = Object.keys(SHAPES) as ShapeName[];

@@ -1,16 +1,16 @@
 // One shape on one backend, in a process of its own (so that its peak RSS is its own): the forward pass
 // (train mode, no gradient) and the training step (forward + backward + AdamW step + zeroGrad), each timed
-// over `steps` runs after `warmup`. The parent (src/bench/index.ts) runs this file as a child and reads the
-// JSON line it prints. Run by hand: `npx tsx src/bench/model-step.ts --shape tiny --backend wasm`.
+// over `steps` runs after `warmup`. The parent (bench/index.ts) runs this file as a child and reads the
+// JSON line it prints. Run by hand: `npx tsx bench/model-step.ts --shape tiny --backend wasm`.
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend, wasmThreadsCount } from "../backend/device";
-import { heapMemory, type WasmBackendLike } from "../nn/wasm-simd/heap-kernel";
-import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
-import { backward, noGrad } from "../nn/autograd";
-import { AdamW } from "../optim/adamw";
-import type { BertBatch } from "../models/bert";
-import { Generator } from "../utils/random";
+import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
+import { wasmHeapBytes } from "../src/backend";
+import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
+import { backward, noGrad } from "../src/nn/autograd";
+import { AdamW } from "../src/optim/adamw";
+import type { BertBatch } from "../src/models/bert";
+import { Generator } from "../src/utils/random";
 import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
 import { median } from "./stats";
 
@@ -19,6 +19,8 @@ export interface ModelStepResult {
   backend: string;
   /** Threads the wasm backend computed with (KIT_WASM_THREADS); absent on the other backends. */
   threads?: number;
+  /** wasm only: the GEMM behind its matMuls (wasmGemmLabel: BLAS, kernel name, threads). */
+  gemm?: string;
   parameters: number;
   forwardMs: number;
   stepMs: number;
@@ -57,9 +59,6 @@ export function syntheticBatch(seed: number): Required<BertBatch> {
 }
 
 /** KIT_BENCH_TRACE=1: where memory goes (wasm's heap only grows, up to its 4 GiB cap). */
-function wasmHeapBytes(): number | undefined {
-  return tf.getBackend() === "wasm" ? heapMemory(tf.backend() as unknown as WasmBackendLike).buffer.byteLength : undefined;
-}
 
 /** The tensors the current scope holds, by shape (what the gradient tape keeps alive). */
 function traceScopeShapes(): void {
@@ -155,7 +154,7 @@ export async function measureModelStep(options: ModelStepOptions): Promise<Model
   const result: ModelStepResult = {
     shape,
     backend,
-    ...(backend === "wasm" ? { threads: wasmThreadsCount() } : {}),
+    ...(backend === "wasm" ? { threads: wasmThreadsCount(), gemm: wasmGemmLabel() } : {}),
     parameters: params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
     forwardMs: median(fwd.samples),
     stepMs: median(st.samples),

@@ -1,15 +1,15 @@
-// The checks of the wasm SIMD matMuls (src/nn/batch-matmul.ts), batched and single, shared by the
+// The checks of the wasm SIMD matMuls (src/backend/wasm/batch-matmul.ts), batched and single, shared by the
 // single-threaded and the threaded build's test files (each file is its own process: the build is chosen when
 // the backend starts). References: a float64 product of the same float32 inputs (error bound of float32
 // summation), and the package's own kernel (its scalar loop for batched products, XNNPACK for single ones),
 // which ours must equal bitwise (each sums in the order of the one it replaces).
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { useBackend } from "../../src/backend";
-import { matmul } from "../../src/nn/functional";
-import { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "../../src/nn/batch-matmul";
-import { installWasmKernels, replacedBatchMatMul } from "../../src/nn/wasm-kernels";
-import { Generator } from "../../src/utils/random";
+import { useBackend } from "../../../src/backend";
+import { matmul } from "../../../src/nn/functional";
+import { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "../../../src/backend/wasm/batch-matmul";
+import { installWasmKernels, replacedBatchMatMul } from "../../../src/backend/wasm/kernels";
+import { Generator } from "../../../src/utils/random";
 
 const rng = new Generator(7);
 

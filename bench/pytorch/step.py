@@ -5,7 +5,8 @@ A minimal BERT for sequence classification (the layers of transformers' modeling
 transformers, which is not installed here): same shapes, batch 8, length 65, dropout 0.1, exact GELU,
 AdamW (torch.optim, lr 5e-5). Times the forward pass (train mode, torch.no_grad) and the training step
 (zero_grad + forward + backward + AdamW step), median over --steps after --warmup, on --threads threads.
-Prints one JSON object on stdout. Run with Debian's /usr/bin/python3 (python3-torch, libopenblas0-openmp).
+Prints one JSON object on stdout. Run with Debian's /usr/bin/python3 (python3-torch on libopenblas0-pthread, the kit's BLAS) or a venv with
+PyTorch 2.13 (KIT_TORCH_PYTHON). --gemm-check: one GEMM's result hash and the BLAS kernel, no model.
 """
 import argparse
 import json
@@ -21,24 +22,87 @@ SHAPES = {
     "mini": dict(layers=4, hidden=256, heads=4, intermediate=1024),
     "small": dict(layers=4, hidden=512, heads=8, intermediate=2048),
     "base": dict(layers=12, hidden=768, heads=12, intermediate=3072),
+    # The pretrained preset's shape (sentence-transformers/all-MiniLM-L6-v2).
+    "minilm": dict(layers=6, hidden=384, heads=12, intermediate=1536),
 }
+
+
+def blas_runtime():
+    """The BLAS this process loaded: its files, and for OpenBLAS its kernel (core) name, config and threads.
+
+    Read from the library itself (ctypes on the mapped file), since OPENBLAS_CORETYPE may override the kernel
+    the CPU would get. threadpoolctl says the same when it is installed; it is optional here.
+    """
+    import ctypes
+    try:
+        with open(f"/proc/{os.getpid()}/maps") as f:
+            libs = sorted({ln.split()[-1] for ln in f if ("blas" in ln.lower() or "mkl" in ln.lower()) and ".so" in ln})
+    except OSError:
+        libs = []
+    info = {"libraries": libs, "corename": None, "config": None, "threads": None}
+    for lib in libs:
+        try:
+            h = ctypes.CDLL(lib)
+            h.openblas_get_corename.restype = ctypes.c_char_p
+            h.openblas_get_config.restype = ctypes.c_char_p
+            info["corename"] = h.openblas_get_corename().decode()
+            info["config"] = h.openblas_get_config().decode()
+            info["threads"] = h.openblas_get_num_threads()
+            break
+        except (OSError, AttributeError):
+            continue
+    return info
+
+
+def set_blas_threads(n):
+    """OpenBLAS's pthread pool starts one thread per core whatever torch.set_num_threads says; size it too."""
+    import ctypes
+    for lib in blas_runtime()["libraries"]:
+        try:
+            ctypes.CDLL(lib).openblas_set_num_threads(n)
+            return
+        except (OSError, AttributeError):
+            continue
+
+
+def gemm_check(torch):
+    """One seeded float32 GEMM of BERT's dense shape (520 x 384 @ 384 x 1536): its result's sha256, to compare
+    a run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset against the run with them as set."""
+    import hashlib
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(520, 384, generator=g) - 0.5
+    b = torch.rand(384, 1536, generator=g) - 0.5
+    c = torch.matmul(a, b)
+    return {"shape": [520, 384, 1536], "sha256": hashlib.sha256(c.numpy().tobytes()).hexdigest(), "sum": float(c.double().sum())}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
+    ap.add_argument("--shape", choices=sorted(SHAPES))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--length", type=int, default=65)
     ap.add_argument("--vocab", type=int, default=30522)
+    ap.add_argument("--gemm-check", action="store_true", help="only the GEMM check, no model")
     args = ap.parse_args()
+    if args.shape is None and not args.gemm_check:
+        ap.error("--shape is required (or --gemm-check)")
 
     import torch
     from torch import nn
 
     torch.set_num_threads(args.threads)
+    set_blas_threads(args.threads)
+    if args.gemm_check:
+        import re
+        m = re.search(r"BLAS_INFO=([^,]+)", torch.__config__.show())
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blasRuntime": blas_runtime(),
+                          "blas": m.group(1).strip() if m else "unknown",
+                          "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
+                          "gemm": gemm_check(torch)}))
+        return 0
     torch.manual_seed(0)
     s = SHAPES[args.shape]
     H, A, I, L = s["hidden"], s["heads"], s["intermediate"], s["layers"]
@@ -126,18 +190,18 @@ def main() -> int:
     import re
     m = re.search(r"BLAS_INFO=([^,]+)", config)
     blas = m.group(1).strip() if m else "unknown"
-    # Debian links libblas.so.3 through alternatives: say which library it resolves to.
-    try:
-        with open(f"/proc/{os.getpid()}/maps") as f:
-            libs = sorted({ln.split()[-1] for ln in f if "blas" in ln.lower() and ".so" in ln})
-    except OSError:
-        libs = []
+    # Debian links libblas.so.3 through alternatives: say which library it resolves to, and its kernel.
+    runtime = blas_runtime()
+    libs = runtime["libraries"]
     print(json.dumps({
         "shape": args.shape,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "blas": blas,
         "blasLibraries": libs,
+        "blasCorename": runtime["corename"],
+        "blasThreads": runtime["threads"],
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
         "forwardMs": statistics.median(fwd),
         "stepMs": statistics.median(steps),
         "forwardSamplesMs": fwd,

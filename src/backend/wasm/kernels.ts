@@ -34,7 +34,7 @@ const ours = new WeakSet<KernelFunc>();
 let packageBatchMatMul: tf.KernelConfig | undefined;
 
 /**
- * Say that `kernelFunc`, registered over ours by src/backend (the native GEMM), already includes ours (it
+ * Say that `kernelFunc`, registered over ours by gemm-kernels.ts (the native GEMM), already includes ours (it
  * falls back to it), so that fastBatchMatMulOnWasm() does not wrap it again.
  */
 export function markKitBatchMatMul(kernelFunc: KernelFunc): void {
@@ -48,7 +48,7 @@ export function replacedBatchMatMul(): tf.KernelConfig | undefined {
 
 /**
  * Route wasm's batched matMuls (batch > 1, no transpose flag, float32) to the SIMD kernel of
- * src/nn/batch-matmul.ts; every other product still goes to the package's kernel, saved here. Idempotent.
+ * src/backend/wasm/batch-matmul.ts; every other product still goes to the package's kernel, saved here. Idempotent.
  */
 export function fastBatchMatMulOnWasm(): void {
   const current = tf.getKernel("BatchMatMul", "wasm");

@@ -9,7 +9,8 @@
 //   step is faster on ours (bench/NOTES.md, "Our own dense matMul"). Ours is single-threaded, and
 //   XNNPACK splits a GEMM across the backend's threads: src/backend turns ours on for one thread only.
 import * as tf from "@tensorflow/tfjs-core";
-import { heapKernel, heapMemory, heapOffset, type WasmBackendLike } from "./wasm-simd/heap-kernel";
+import { heapMemory, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { heapKernel } from "./simd/kernels";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
@@ -67,7 +68,7 @@ export function batchMatMulKernel(original: KernelFunc): KernelFunc {
 
     const backend = args.backend as unknown as WasmBackendLike;
     const kernels = heapKernel("batch-matmul", heapMemory(backend));
-    const out = backend.makeOutput([...lead, m, n], "float32");
+    const out = heapOutput(backend, [...lead, m, n]);
     const offset = (t: tf.TensorInfo): number => heapOffset(backend, t.dataId);
     if (batch > 1) {
       (kernels.batchMatMul as BatchMatMulExport)(offset(a), offset(b), offset(out), batch, m, k, n);

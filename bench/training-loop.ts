@@ -3,7 +3,7 @@
 // as training examples/s. Both use the kit's presets (Tiny shape: the default preset); each run is a child.
 import { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { launchProcesses } from "../accelerate/launch";
+import { launchProcesses } from "../src/accelerate/launch";
 import { runJsonChild } from "./child";
 
 export interface LoopBench {
@@ -23,7 +23,7 @@ export interface AccelerateBench {
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const CHAPTER_07 = fileURLToPath(new URL("../../chapters/07-accelerate.ts", import.meta.url));
+const CHAPTER_07 = fileURLToPath(new URL("../chapters/07-accelerate.ts", import.meta.url));
 
 export async function benchTrainingLoop(steps: number, backend: string): Promise<{ ok: boolean; result?: LoopBench; error?: string }> {
   return runJsonChild<LoopBench>(process.execPath, ["--import", "tsx", SELF, "--loop", String(steps)], {
@@ -65,7 +65,7 @@ export async function benchAccelerate(numProcesses: number, steps: number, backe
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--loop") {
-  const { run } = await import("../../chapters/05-training-loop");
+  const { run } = await import("../chapters/05-training-loop");
   const r = await run({ maxSteps: Number(process.argv[3]), quiet: true });
   const result: LoopBench = { preset: "tiny", backend: r.backend, steps: r.stepsDone, seconds: r.seconds, stepsPerSecond: r.stepsDone / r.seconds };
   process.stdout.write(`\n${JSON.stringify(result)}\n`);

@@ -1,14 +1,14 @@
 // Training throughput (examples/s) of a bare Accelerate loop on 1 process versus N, for `npm run bench`.
 // Each count is a real launch (launchProcesses) of throughput-worker.ts: every rank builds the same seeded
 // BERT shape (vocab 30522, dropout 0.1), prepares it with an AdamW, then times `steps` training steps of
-// synthetic batches (batch 8, length 65 per process, as src/bench's workload) after `warmup`. The time of a
+// synthetic batches (batch 8, length 65 per process, as the bench workload) after `warmup`. The time of a
 // step is split into the local backward, the gradient exchange (Accelerator.syncGradients: what
 // accelerator.backward adds on several processes) and the optimizer step.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { launchProcesses } from "./launch";
+import { launchProcesses } from "../src/accelerate/launch";
 
 export interface BertShape {
   numHiddenLayers: number;
@@ -207,7 +207,7 @@ export function formatThroughput(r: AccelerateThroughputResult): string {
   const head = `${r.shape.name} (L${r.shape.numHiddenLayers}/H${r.shape.hiddenSize}), ${r.backend}, batch ${r.batchSize}x${r.seqLength} per process, ${r.steps} steps, ${r.sparseEmbeddingGradients ? "sparse" : "dense"} embedding exchange`;
   const rows = r.runs.map(
     (x) =>
-      `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
+      `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}${x.numProcesses > 1 ? `, exchange ${((100 * x.syncMs) / x.stepMs).toFixed(0)}% of the step` : ""}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
   );
   const load = `load average ${r.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${r.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after, ${r.cpus} cores`;
   const rounds = r.rounds > 1 ? `median of ${r.rounds} interleaved rounds (${r.speedupByRound.map((x) => `${x.toFixed(2)}x`).join(", ")}); ` : "";

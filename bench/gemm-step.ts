@@ -3,14 +3,14 @@
 // one, interleaved in one process (the GEMM switches in-process), medians of the rounds. One process per wasm
 // thread count; in each the native GEMM runs with 1 and 2 BLAS threads, which says whether the wasm
 // backend's pool threads and OpenBLAS's fight.
-// `npx tsx src/bench/gemm-step.ts [--rounds 4] [--steps 3] [--shapes mini,minilm]` (spawns its children).
+// `npx tsx bench/gemm-step.ts [--rounds 4] [--steps 3] [--shapes mini,minilm]` (spawns its children).
 import { spawnSync } from "node:child_process";
 import { pathToFileURL, fileURLToPath } from "node:url";
-import { installedNativeGemm, setNativeGemm } from "../backend/wasm/gemm-kernels";
-import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../backend/device";
-import { AutoModelForSequenceClassification, BertConfig } from "../models/auto";
-import { backward } from "../nn/autograd";
-import { AdamW } from "../optim/adamw";
+import { installedNativeGemm, setNativeGemm } from "../src/backend/wasm/gemm-kernels";
+import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
+import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
+import { backward } from "../src/nn/autograd";
+import { AdamW } from "../src/optim/adamw";
 import { syntheticBatch } from "./model-step";
 import { SHAPES, WORKLOAD, type ModelShape } from "./shapes";
 import { median } from "./stats";

@@ -1,15 +1,15 @@
-// One rank of measureAccelerateThroughput (src/accelerate/throughput.ts), started by launchProcesses with
+// One rank of measureAccelerateThroughput (bench/throughput.ts), started by launchProcesses with
 // KIT_THROUGHPUT_OPTIONS. Rank 0 writes the timings to options.outFile.
 import { renameSync, writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend, wasmThreadsCount } from "../backend/device";
-import type { BertBatch } from "../models/bert";
-import { BertConfig } from "../models/bert/config";
-import { fromConfig } from "../models/bert/pretrained";
-import { backward } from "../nn/autograd";
-import { AdamW } from "../optim/adamw";
-import { Generator } from "../utils/random";
-import { Accelerator } from "./accelerator";
+import { useBackend, wasmThreadsCount } from "../src/backend/device";
+import type { BertBatch } from "../src/models/bert";
+import { BertConfig } from "../src/models/bert/config";
+import { fromConfig } from "../src/models/bert/pretrained";
+import { backward } from "../src/nn/autograd";
+import { AdamW } from "../src/optim/adamw";
+import { Generator } from "../src/utils/random";
+import { Accelerator } from "../src/accelerate/accelerator";
 import type { ThroughputRun, ThroughputWorkerOptions } from "./throughput";
 
 const raw = process.env.KIT_THROUGHPUT_OPTIONS;

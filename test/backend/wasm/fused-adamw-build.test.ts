@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { KERNEL_DIR, buildKernel, kernelVariants, type KernelFile } from "../../src/nn/wasm-simd/build";
+import { KERNEL_DIR, buildKernel, kernelVariants, type KernelFile } from "../../../src/backend/wasm/simd/build";
 
 const CANARY = 12345.5;
 

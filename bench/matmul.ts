@@ -1,16 +1,15 @@
 // GFLOP/s of the matMuls a BERT step runs, on the current backend: the evidence behind the layout choices
-// in src/nn/functional.ts (bench/NOTES.md). `npx tsx src/bench/matmul.ts [--backend wasm] [--hidden 128]`.
+// in src/nn/functional.ts (bench/NOTES.md). `npx tsx bench/matmul.ts [--backend wasm] [--hidden 128]`.
 // On wasm the products are timed with the package's BatchMatMul, then with the kit's SIMD kernels
-// (src/nn/batch-matmul.ts): the attention products, and the dense ones on the kit's single-product kernel
+// (src/backend/wasm/batch-matmul.ts): the attention products, and the dense ones on the kit's single-product kernel
 // (which src/backend uses on one thread). The package caches XNNPACK's packed B by tensor, and the "pre-
 // transposed" rows reuse one B: an advantage a training step, whose weights change every step, does not give.
 // Where the native GEMM is built, its GFLOP/s on BERT's dense shapes come first (1 and 2 BLAS threads).
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { useBackend } from "../backend/device";
-import { setKitDenseMatMul } from "../nn/batch-matmul";
-import { installWasmKernels, replacedBatchMatMul } from "../nn/wasm-kernels";
-import { installedNativeGemm, setNativeGemm } from "../backend/wasm/gemm-kernels";
+import { useBackend } from "../src/backend/device";
+import { installWasmKernels, replacedBatchMatMul, setKitDenseMatMul } from "../src/backend";
+import { installedNativeGemm, setNativeGemm } from "../src/backend/wasm/gemm-kernels";
 import { SHAPES } from "./shapes";
 
 export interface MatMulTiming {
@@ -129,10 +128,8 @@ export function denseStepTimings(label: string, hidden: number, inter: number, t
 export function nativeDenseTimings(): Array<MatMulTiming & { threads: number }> {
   const gemm = installedNativeGemm();
   if (gemm === null) return [];
-  const shapes: Array<[string, number, number]> = [
-    ...Object.values(SHAPES).map((s) => [s.label, s.hiddenSize, s.intermediateSize] as [string, number, number]),
-    ["MiniLM-L6 L6/H384", 384, 1536],
-  ];
+  // SHAPES holds MiniLM-L6 too.
+  const shapes = Object.values(SHAPES).map((s) => [s.label, s.hiddenSize, s.intermediateSize] as [string, number, number]);
   const before = gemm.getNumThreads();
   const out: Array<MatMulTiming & { threads: number }> = [];
   try {

@@ -1,20 +1,20 @@
-// Compiles the AssemblyScript kernels of assembly/ into the binaries src/nn/wasm-simd/heap-kernel.ts loads,
+// Compiles the AssemblyScript kernels of assembly/ into the binaries src/backend/wasm/simd/kernels.ts loads,
 // two per kernel: one importing a plain memory (the wasm backend's single-threaded build) and one importing a
 // shared memory (its threaded build): an imported memory's `shared` flag must match the memory it is given.
-// `npm run build:kernels` rewrites them; test/nn/batch-matmul-build.test.ts and
-// test/optim/fused-adamw-build.test.ts check the committed ones are exactly what this produces, so the sources
+// `npm run build:kernels` rewrites them; test/backend/wasm/batch-matmul-build.test.ts and
+// test/backend/wasm/fused-adamw-build.test.ts check the committed ones are exactly what this produces, so the sources
 // and the binaries cannot drift apart.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import fs from "node:fs";
 import path from "node:path";
-import type { HeapKernelName } from "./heap-kernel";
+import type { HeapKernelName } from "./kernels";
 
 export const KERNEL_DIR = fileURLToPath(new URL(".", import.meta.url));
 
 /** Each kernel's AssemblyScript source. */
 export const KERNEL_SOURCES: Record<HeapKernelName, string> = {
-  "batch-matmul": fileURLToPath(new URL("../../../assembly/batch-matmul.ts", import.meta.url)),
-  adamw: fileURLToPath(new URL("../../../assembly/adamw.ts", import.meta.url)),
+  "batch-matmul": fileURLToPath(new URL("../../../../assembly/batch-matmul.ts", import.meta.url)),
+  adamw: fileURLToPath(new URL("../../../../assembly/adamw.ts", import.meta.url)),
 };
 export const KERNEL_SOURCE = KERNEL_SOURCES["batch-matmul"];
 
