@@ -30,7 +30,7 @@ export type SideResult = {
   losses: number[];
 };
 
-type KitRecord = {
+export type KitRecord = {
   status: string;
   numTrainingSteps: number;
   steps: { loss: number[] };
@@ -51,9 +51,13 @@ type PythonRecord = {
 };
 
 export function kitSide(path: string): SideResult {
-  const record = JSON.parse(readFileSync(path, "utf8")) as KitRecord;
+  return kitSideOf(JSON.parse(readFileSync(path, "utf8")) as KitRecord, path);
+}
+
+/** The kit's side from a run record (`where` names it in the error). */
+export function kitSideOf(record: KitRecord, where = "the run record"): SideResult {
   if (record.status !== "completed" || !record.evaluation || !record.timing) {
-    throw new Error(`${path}: the kit's run is "${record.status}", not a completed run with its evaluation; run it to the end first.`);
+    throw new Error(`${where}: the kit's run is "${record.status}", not a completed run with its evaluation; run it to the end first.`);
   }
   const steps = record.steps.loss.length;
   return {

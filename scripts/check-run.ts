@@ -4,22 +4,29 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { TUTORIAL_PRESET } from "../src/training/presets";
 import type { RunRecord } from "../src/training/run-record";
 
 /**
- * The default run (`npm start`: preset tiny, legacy AdamW, lr 5e-5, 1377 steps) on wasm, seeds 42, 1 and 2:
- * every seed ends at the majority class of MRPC validation (all 408 pairs "equivalent"), as the tiny
- * preset's notice says to expect. The range is [min, max] over those seeds.
+ * The default run (`npm start`: preset all-minilm-l6-v2, legacy AdamW, lr 5e-5, 1377 steps) on wasm with the
+ * native GEMM (OpenBLAS), measured for each seed listed (README, "What to expect"). A run passes when it is above
+ * FLOOR and inside the measured
+ * range widened by WIDEN on each side: the last bits differ across CPUs, BLAS kernels and thread counts, and
+ * a fine-tuning run's metrics move by a point or so with them.
  */
-export const MEASURED_SEEDS = {
-  42: { accuracy: 0.6838235294117647, f1: 0.8122270742358079 },
-  1: { accuracy: 0.6838235294117647, f1: 0.8122270742358079 },
-  2: { accuracy: 0.6838235294117647, f1: 0.8122270742358079 },
-} as const;
+export const MEASURED_SEEDS: Readonly<Record<number, { accuracy: number; f1: number }>> = {
+  42: { accuracy: 0.7818627450980392, f1: 0.8499156829679596 },
+};
+/**
+ * The floor: a run must have learned, i.e. beat the majority class (0.684 / 0.812) by more than a seed's spread.
+ * The issue's target (0.80 / 0.86) is not reached by the measured seed (README): it is reported, not checked.
+ */
+export const FLOOR = { accuracy: 0.74, f1: 0.82 } as const;
+export const WIDEN = 0.02;
 
 function span(key: "accuracy" | "f1"): [number, number] {
   const values = Object.values(MEASURED_SEEDS).map((m) => m[key]);
-  return [Math.min(...values), Math.max(...values)];
+  return [Math.max(FLOOR[key], Math.min(...values) - WIDEN), Math.min(1, Math.max(...values) + WIDEN)];
 }
 
 export const METRIC_RANGE = { accuracy: span("accuracy"), f1: span("f1") } as const;
@@ -29,6 +36,7 @@ export function checkRun(runDir: string): string[] {
   if (!existsSync(path)) return [`${path} not found: is ${runDir} a finished run of \`npm start\`?`];
   const record = JSON.parse(readFileSync(path, "utf8")) as RunRecord;
   const problems: string[] = [];
+  if (record.hyperparameters.preset !== TUTORIAL_PRESET) problems.push(`preset is "${record.hyperparameters.preset}", expected npm start's "${TUTORIAL_PRESET}"`);
   if (record.status !== "completed") problems.push(`status is "${record.status}", expected "completed"${record.error ? ` (${record.error})` : ""}`);
   if (record.numTrainingSteps !== 1377) problems.push(`numTrainingSteps is ${record.numTrainingSteps}, expected 1377 (3 epochs x 459 batches)`);
   if (record.steps.loss.length !== 1377) problems.push(`${record.steps.loss.length} step losses recorded, expected 1377`);
@@ -44,7 +52,7 @@ export function checkRun(runDir: string): string[] {
   for (const key of ["accuracy", "f1"] as const) {
     const [lo, hi] = METRIC_RANGE[key];
     const v = ev.metrics[key]!;
-    if (!(v >= lo - 1e-12 && v <= hi + 1e-12)) problems.push(`${key} ${v} is outside the measured range [${lo}, ${hi}] (seeds ${Object.keys(MEASURED_SEEDS).join(", ")})`);
+    if (!(v >= lo - 1e-12 && v <= hi + 1e-12)) problems.push(`${key} ${v} is outside [${lo}, ${hi}]: the floor ${FLOOR[key]} and the range measured over seeds ${Object.keys(MEASURED_SEEDS).join(", ")} widened by ${WIDEN}`);
   }
   return problems;
 }
@@ -60,5 +68,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write(`${dir}: the run does not pass:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
     process.exit(1);
   }
-  console.log(`${dir}: completed, 1377 steps, metrics within the measured range ${JSON.stringify(METRIC_RANGE)}.`);
+  console.log(`${dir}: completed, 1377 steps, metrics within the floor and the measured range ${JSON.stringify(METRIC_RANGE)}.`);
 }

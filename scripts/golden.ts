@@ -1,5 +1,5 @@
 // `npm run golden`: writes golden/<chapter>.json from seeded runs of each chapter's run(), and
-// golden/run-record.json from the default full run (for the docs). Tests read these files AND check each
+// golden/run-record.json from the default full run (npm start's pretrained preset, for the docs). Tests read these files AND check each
 // value against the reference or a stated fact (test/golden), so a golden is never the only check.
 // Chapter 07 runs on 2 processes through the real launcher (scripts/golden-accelerate-worker.ts).
 //
@@ -19,8 +19,9 @@ import { run as run05 } from "../chapters/05-training-loop";
 import { run as run06 } from "../chapters/06-evaluation-loop";
 import { run as run07, type AccelerateResult } from "../chapters/07-accelerate";
 import { run as run08 } from "../chapters/08-sst2";
+import { kitSideOf, pythonSide, type SideResult } from "../bench/compare";
 import { launchProcesses } from "../src/accelerate";
-import { COURSE_HYPERPARAMETERS, hyperparameters } from "../src/training/presets";
+import { COURSE_HYPERPARAMETERS, hyperparameters, TUTORIAL_PRESET } from "../src/training/presets";
 import { readRunRecord, type RunRecord } from "../src/training/run-record";
 import { RUN_RECORD_FILE, train } from "../src/training/train";
 
@@ -40,7 +41,7 @@ function compactRecord(record: RunRecord): RunRecord {
   if (record.status !== "completed" || record.steps.loss.length !== record.numTrainingSteps) {
     throw new Error(`golden/run-record.json needs a completed run; this one is "${record.status}" with ${record.steps.loss.length} of ${record.numTrainingSteps} steps.`);
   }
-  const defaults = COURSE_HYPERPARAMETERS;
+  const defaults = { ...COURSE_HYPERPARAMETERS, preset: TUTORIAL_PRESET };
   const hp = record.hyperparameters;
   const different = (Object.keys(defaults) as (keyof typeof defaults)[]).filter((k) => JSON.stringify(hp[k]) !== JSON.stringify(defaults[k]));
   if (different.length > 0) throw new Error(`golden/run-record.json is the default run; this run changed ${different.join(", ")}.`);
@@ -73,6 +74,20 @@ async function accelerateGolden(maxSteps: number): Promise<Omit<AccelerateResult
   }
 }
 
+/** The Python course's run of the same preset and seed (bench/python/course.py --out), committed under bench/python/results/. */
+export const PYTHON_RESULT = join(import.meta.dirname, "..", "bench", "python", "results", "mrpc-seed42.json");
+
+/** golden/compare.json: the docs' side-by-side table, the default run beside the Python course's (bench/compare.ts reads both). */
+function sideBySide(record: RunRecord): { seed: number; kit: Omit<SideResult, "losses">; python: Omit<SideResult, "losses"> } {
+  if (!existsSync(PYTHON_RESULT)) {
+    throw new Error(`golden/compare.json needs the Python course's run ${PYTHON_RESULT}: make it with bench/python/course.py --seed ${record.hyperparameters.seed} --out ${PYTHON_RESULT} (bench/python/README.md).`);
+  }
+  const strip = ({ losses: _l, ...rest }: SideResult): Omit<SideResult, "losses"> => rest;
+  const kit = strip(kitSideOf(record));
+  const python = strip(pythonSide(PYTHON_RESULT));
+  return { seed: record.hyperparameters.seed, kit, python };
+}
+
 async function main(argv: string[]): Promise<void> {
   const fromRun = argv.includes("--from-run") ? argv[argv.indexOf("--from-run") + 1] : undefined;
   const chaptersOnly = argv.includes("--chapters-only");
@@ -97,11 +112,12 @@ async function main(argv: string[]): Promise<void> {
   } else {
     console.log("Running the default full training for golden/run-record.json (npm start's run; several minutes)...");
     // Each regeneration replaces the previous one's run (a finished run is otherwise never overwritten).
-    record = (await train({ quiet: true, outputDir: join("runs", "golden-default"), overwrite: true })).record;
+    record = (await train({ quiet: true, preset: TUTORIAL_PRESET, outputDir: join("runs", "golden-default"), overwrite: true })).record;
   }
   // Compact: one number per array element on one line, not one per line.
   await writeFile(join(GOLDEN, "run-record.json"), JSON.stringify(compactRecord(record)) + "\n");
   console.log("wrote golden/run-record.json");
+  await write("compare", sideBySide(record));
 }
 
 // Run only as the script: the tests import GOLDEN_STEPS and GOLDEN_PROCESSES from this file.

@@ -1,5 +1,5 @@
 // The `kit` command (bin/kit.mjs runs it through tsx; `npm start` is `kit tutorial`):
-//   kit tutorial                 chapters 01-06 on the default preset (what `npm start` runs)
+//   kit tutorial                 chapters 01-06 on the pretrained preset (what `npm start` runs)
 //   kit train [flags]            the same, with the run's knobs as flags
 //   kit evaluate runs/<id>       evaluate a saved run
 //   kit bench | docs | accelerate ...   dispatched to the benchmark, the docs build and accelerate
@@ -10,6 +10,7 @@ import { helpText, hyperparameterFlags, parseFlags, UsageError, type CommandHelp
 import { NonFiniteLossError, TrainingInterruptedError } from "./training/training-run";
 import { BackendEnvironmentError, checkBackendEnvironment } from "./backend/environment";
 import { checkOutputDir, OutputDirError, removeStaleTemporaries } from "./training/output-dir";
+import { TUTORIAL_PRESET, type PresetName } from "./training/presets";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -27,7 +28,9 @@ const TRAIN_HELP: CommandHelp = {
 
 const TUTORIAL_HELP: CommandHelp = {
   usage: "npm start   (npx kit tutorial [options])",
-  about: "Chapters 01 to 06 in one process on the default preset; the same as `npx kit train` with its defaults.",
+  about:
+    `Chapters 01 to 06 in one process on the pretrained preset ${TUTORIAL_PRESET}; the same as \`npx kit train --preset ${TUTORIAL_PRESET}\`.\n` +
+    "Its files come from the Hub mirror, the Hugging Face cache or the Hub; offline, `npm run fetch-model` first.",
   flags: TRAIN_HELP.flags,
 };
 
@@ -41,7 +44,7 @@ const MAIN_HELP = `Usage: npx kit <command> [options]
 
 Commands:
   train        train and evaluate (the course's full training); see npx kit train --help
-  tutorial     what \`npm start\` runs: train with the default preset
+  tutorial     what \`npm start\` runs: train with the pretrained preset ${TUTORIAL_PRESET}
   evaluate     evaluate a saved run: npx kit evaluate runs/<id>
   bench        benchmarks (npm run bench)
   docs         build the documentation site (npm run docs)
@@ -52,7 +55,7 @@ Run \`npx kit <command> --help\` for a command's options.
 
 const RESUME_EXCLUSIVE = ["preset", "optim", "epochs", "lr", "seed", "max-steps", "output-dir", "overwrite", "init-head", "export-batch-order"] as const;
 
-async function trainCommand(argv: string[], help: CommandHelp): Promise<number> {
+async function trainCommand(argv: string[], help: CommandHelp, defaults: { preset?: PresetName } = {}): Promise<number> {
   const { values, positional, help: wantsHelp } = parseFlags(argv, help.flags);
   if (wantsHelp) {
     process.stdout.write(helpText(help));
@@ -79,8 +82,11 @@ async function trainCommand(argv: string[], help: CommandHelp): Promise<number> 
     removeStaleTemporaries(checkOutputDir(outputDir, { overwrite }));
   }
   const { train } = await import("./training/train");
+  const flags = hyperparameterFlags(values);
+  // A resumed run keeps the preset saved in its checkpoint.
+  if (values.resume === undefined) flags.preset ??= defaults.preset;
   await train({
-    ...hyperparameterFlags(values),
+    ...flags,
     outputDir,
     overwrite,
     saveSteps: values["save-steps"] as number | undefined,
@@ -137,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     case "train":
       return trainCommand(rest, TRAIN_HELP);
     case "tutorial":
-      return trainCommand(rest, TUTORIAL_HELP);
+      return trainCommand(rest, TUTORIAL_HELP, { preset: TUTORIAL_PRESET });
     case "evaluate":
       return evaluateCommand(rest);
     case "bench":

@@ -40,6 +40,12 @@ export function missingFilesFix(name: PresetName): string {
   return `To get them, one of:\n${ways.map((w) => `  - ${w}`).join("\n")}`;
 }
 
+/**
+ * What `npm start` (kit tutorial) runs: the course with a real pretrained checkpoint (DESIGN.md §4). The library,
+ * the chapters run alone and `kit train` keep COURSE_HYPERPARAMETERS.preset (tiny): quick, seed-only.
+ */
+export const TUTORIAL_PRESET: PresetName = "all-minilm-l6-v2";
+
 /** The validation set's majority class ("equivalent", 279 of 408): what an untrained classifier scores. */
 export const MRPC_MAJORITY_CLASS = { accuracy: 0.684, f1: 0.812 } as const;
 
