@@ -8,44 +8,14 @@ import { spawnSync } from "node:child_process";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { installedNativeGemm, setNativeGemm } from "../src/backend/wasm/gemm-kernels";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
-import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
 import { backward } from "../src/nn/autograd";
-import { AdamW } from "../src/optim/adamw";
-import { syntheticBatch } from "./model-step";
-import { SHAPES, WORKLOAD, type ModelShape } from "./shapes";
+import { syntheticBatch, workloadModel } from "./model-step";
+import { isShapeName, SHAPE_NAMES, SHAPES, type ModelShape } from "./shapes";
 import { median } from "./stats";
 
-const MINILM: ModelShape & { label: string } = {
-  ...SHAPES.mini,
-  label: "MiniLM-L6 L6/H384",
-  numHiddenLayers: 6,
-  hiddenSize: 384,
-  numAttentionHeads: 12,
-  intermediateSize: 1536,
-};
-
 function shapeOf(name: string): ModelShape {
-  if (name === "minilm") return MINILM;
-  const s = (SHAPES as Record<string, ModelShape>)[name];
-  if (s === undefined) throw new Error(`--shapes: unknown shape "${name}" (expected minilm or ${Object.keys(SHAPES).join(", ")})`);
-  return s;
-}
-
-function model(s: ModelShape) {
-  const config = new BertConfig({
-    vocabSize: WORKLOAD.vocabSize,
-    hiddenSize: s.hiddenSize,
-    numHiddenLayers: s.numHiddenLayers,
-    numAttentionHeads: s.numAttentionHeads,
-    intermediateSize: s.intermediateSize,
-    hiddenDropoutProb: WORKLOAD.dropout,
-    attentionProbsDropoutProb: WORKLOAD.dropout,
-    numLabels: 2,
-  });
-  const m = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
-  m.train();
-  const params = m.parameters();
-  return { m, params, optimizer: new AdamW(params, { lr: WORKLOAD.lr }) };
+  if (!isShapeName(name)) throw new Error(`--shapes: unknown shape "${name}" (expected ${SHAPE_NAMES.join(", ")})`);
+  return SHAPES[name];
 }
 
 interface Variant {
@@ -67,7 +37,7 @@ async function child(shapes: string[], rounds: number, steps: number): Promise<v
   }
   const out: Record<string, Record<string, number[]>> = {};
   for (const name of shapes) {
-    const { m, params, optimizer } = model(shapeOf(name));
+    const { model: m, params, optimizer } = workloadModel(shapeOf(name).name);
     const batch = syntheticBatch(0);
     const step = (): void => {
       backward(() => m.forward(batch).loss!, params);
