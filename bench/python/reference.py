@@ -45,6 +45,8 @@ def stats(t32, t64):
     a, b = t32.detach().double().reshape(-1), t64.detach().double().reshape(-1)
     return {
         "sum": float(a.sum()), "abs_sum": float(a.abs().sum()), "first": a[:FIRST].tolist(),
+        # DESIGN.md §6: atol = 1e-6 * max|b| over the whole tensor, which the first values alone do not give.
+        "max_abs": float(a.abs().max()) if a.numel() else 0.0,
         "sum_f64": float(b.sum()), "abs_sum_f64": float(b.abs().sum()), "first_f64": b[:FIRST].tolist(),
         "max_abs_torch32_minus_f64": float((a - b).abs().max()) if a.numel() else 0.0,
         "shape": list(t32.shape),
