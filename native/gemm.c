@@ -81,17 +81,26 @@ static int inside(napi_env env, int64_t start, int64_t rows, int64_t cols, int64
   return 1;
 }
 
+// The call's arguments into argv, exactly `want` of them; else a TypeError naming the function.
+static int getArgs(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "native gemm: N-API call failed");
+    return 0;
+  }
+  if (argc != want) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
 // sgemmStridedBatch(heap, transA, transB, m, n, k, alpha, aByte, lda, strideA, bByte, ldb, strideB, beta,
 //                   cByte, ldc, strideC, batch): C_i = alpha op(A_i) op(B_i) + beta C_i, strides in floats (0
 // broadcasts one matrix over the batch). sgemm is the same with batch 1.
 static napi_value sgemmStridedBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
   napi_value argv[18];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 18) {
-    napi_throw_type_error(env, NULL, "native gemm: sgemmStridedBatch takes 18 arguments");
-    return NULL;
-  }
+  if (!getArgs(env, info, 18, argv, "native gemm: sgemmStridedBatch takes 18 arguments")) return NULL;
   float *heap;
   size_t floats;
   bool ta, tb;
@@ -132,13 +141,8 @@ static napi_value sgemmStridedBatch(napi_env env, napi_callback_info info) {
 // activations numbered as tfjs-backend-wasm's FusableActivation (0 linear, 1 relu, 2 relu6, 4 leakyrelu,
 // 5 sigmoid, 6 elu; prelu (3) stays with the package).
 static napi_value biasActivation(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 7) {
-    napi_throw_type_error(env, NULL, "native gemm: biasActivation takes 7 arguments");
-    return NULL;
-  }
+  if (!getArgs(env, info, 7, argv, "native gemm: biasActivation takes 7 arguments")) return NULL;
   float *heap;
   size_t floats;
   int64_t co, rows, n, bo, act;
