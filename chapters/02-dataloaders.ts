@@ -6,11 +6,11 @@
 // Regions (for the docs): dataloaders, inspect-batch
 import { pathToFileURL } from "node:url";
 import { selectDevice } from "../src/backend";
-import { DataLoader, disposeBatch, type Batch, type FeatureRow } from "../src/data";
+import { DataLoader, disposeBatch, type Batch, type DataCollatorWithPadding, type FeatureRow } from "../src/data";
 import type { Dataset, Row } from "../src/datasets";
 import { hyperparameters, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { prepareMrpc } from "../src/training/course-data";
 import { parseChapterArgs } from "../src/training/script";
-import { preprocess, type Preprocessed } from "./01-preprocessing";
 
 export type DataloadersOptions = Partial<Pick<Hyperparameters, "preset" | "seed" | "batchSize">> & { quiet?: boolean };
 
@@ -28,7 +28,7 @@ type TokenizedSplit = Dataset<Row>;
 /** The course's two DataLoaders, over the post-processed train and validation splits. */
 export function makeDataloaders(
   tokenizedDatasets: { train: TokenizedSplit; validation: TokenizedSplit },
-  dataCollator: Preprocessed["dataCollator"],
+  dataCollator: DataCollatorWithPadding,
   options: { batchSize: number; seed: number },
 ) {
   const { batchSize, seed } = options;
@@ -61,7 +61,7 @@ export async function run(options: DataloadersOptions = {}): Promise<Dataloaders
   const log = options.quiet ? () => {} : console.log;
   // The collator makes tensors: choose the backend first (TF.js would otherwise default to its slow cpu one).
   await selectDevice({ quiet: true });
-  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  const { tokenizedDatasets, dataCollator } = await prepareMrpc(PRESETS[hp.preset].tokenizer); // chapter 01, as a library call
   const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
 
   // #region inspect-batch

@@ -9,12 +9,11 @@ import { selectDevice } from "../src/backend";
 import { disposeBatch, type Batch } from "../src/data";
 import { AutoModelForSequenceClassification } from "../src/models/auto";
 import type { BertForSequenceClassification } from "../src/models/bert";
-import { loadConfig } from "../src/models/bert";
 import { noGrad } from "../src/nn";
-import { hyperparameters, missingFilesFix, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
+import { makeDataloaders, prepareMrpc } from "../src/training/course-data";
+import { modelForPreset } from "../src/training/preset-model";
+import { hyperparameters, presetFilesError, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
-import { preprocess } from "./01-preprocessing";
-import { makeDataloaders } from "./02-dataloaders";
 
 export type ModelOptions = Partial<Pick<Hyperparameters, "preset" | "seed">> & { quiet?: boolean };
 
@@ -28,35 +27,28 @@ export type ModelResult = {
 
 /**
  * The course's `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=2)` for a preset.
- * `tiny` builds BERT-Tiny's shape over bert-base-uncased's config and initialises it from the seed (fromConfig).
+ * The seeded presets (`tiny`) are built from a config rather than loaded: the library does that.
  */
 export async function makeModel(preset: PresetName, seed: number, options: { quiet?: boolean } = {}): Promise<BertForSequenceClassification> {
-  const { checkpoint, initFromSeed, configOverrides, notice } = PRESETS[preset];
+  const { checkpoint, initFromSeed, notice } = PRESETS[preset];
+  if (initFromSeed) return modelForPreset(preset, seed, options);
   if (!options.quiet) console.log(notice);
-  if (initFromSeed) {
-    const config = (await loadConfig(checkpoint)).update({ ...configOverrides, numLabels: 2 });
-    return AutoModelForSequenceClassification.fromConfig(config, { seed });
-  }
-  try {
-    // #region model
-    const model = await AutoModelForSequenceClassification.fromPretrained(checkpoint, { numLabels: 2, seed });
-    // #endregion model
-    return model;
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `Preset "${preset}" needs the pretrained weights of ${checkpoint}, which could not be loaded:\n${why}\n${missingFilesFix(preset)}`,
-    );
-  }
+  // #region model
+  const model = await AutoModelForSequenceClassification.fromPretrained(checkpoint, { numLabels: 2, seed });
+  // #endregion model
+  return model;
 }
 
 export async function run(options: ModelOptions = {}): Promise<ModelResult> {
   const hp = hyperparameters(options);
   const log = options.quiet ? () => {} : console.log;
   await selectDevice({ quiet: true });
-  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  // Chapters 01 and 02, as library calls.
+  const { tokenizedDatasets, dataCollator } = await prepareMrpc(PRESETS[hp.preset].tokenizer);
   const { trainDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
-  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
+  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet }).catch((err: unknown) => {
+    throw presetFilesError(hp.preset, err);
+  });
 
   let batch: Batch | undefined;
   for (const b of trainDataloader) {

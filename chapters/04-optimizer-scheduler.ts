@@ -10,10 +10,9 @@ import type { DataLoader } from "../src/data";
 import type { BertForSequenceClassification } from "../src/models/bert";
 import { createOptimizer, getScheduler, type LambdaLR, type Optimizer } from "../src/optim";
 import { hyperparameters, plannedSteps, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { makeDataloaders, prepareMrpc } from "../src/training/course-data";
+import { modelForPreset } from "../src/training/preset-model";
 import { parseChapterArgs } from "../src/training/script";
-import { preprocess } from "./01-preprocessing";
-import { makeDataloaders } from "./02-dataloaders";
-import { makeModel } from "./03-model";
 
 export type OptimizerSchedulerOptions = Partial<Hyperparameters> & { quiet?: boolean };
 
@@ -57,9 +56,10 @@ export async function run(options: OptimizerSchedulerOptions = {}): Promise<Opti
   const hp = hyperparameters(options);
   const log = options.quiet ? () => {} : console.log;
   await selectDevice({ quiet: true });
-  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  // Chapters 01 to 03, as library calls.
+  const { tokenizedDatasets, dataCollator } = await prepareMrpc(PRESETS[hp.preset].tokenizer);
   const { trainDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
-  const model = await makeModel(hp.preset, hp.seed, { quiet: true });
+  const model = await modelForPreset(hp.preset, hp.seed, { quiet: true });
   const optimizer = makeOptimizer(model, hp);
   const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
   log(numTrainingSteps);

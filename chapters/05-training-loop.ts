@@ -3,23 +3,20 @@
 // gradients, advance the progress bar. Reproduces the course's "The training loop" lines:
 //   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
 // The two `trainingRun` lines are the kit's additions: stop on a NaN loss before it reaches the weights,
-// record each step and checkpoint (Ctrl-C, --save-steps); see src/training/training-run.ts.
+// record each step and checkpoint (Ctrl-C, --save-steps); see src/training/training-run.ts. Run on its own,
+// the chapter sets up chapters 01 to 04 with the library's calls (src/training/setup.ts); `npm start`
+// (chapters/tutorial.ts) runs them all in order.
 //
 // Regions (for the docs): device, training-loop
 import { pathToFileURL } from "node:url";
 import { selectDevice, type Device } from "../src/backend";
 import { disposeBatch } from "../src/data";
-import { HubFileNotFoundError } from "../src/hub";
 import { backward } from "../src/nn";
-import { hyperparameters, missingFilesFix, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
-import { newRunRecord } from "../src/training/record-init";
+import { hyperparameters, type Hyperparameters } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
-import { TrainingRun, type TrainingRunOptions } from "../src/training/training-run";
+import { setUpTraining, type Training } from "../src/training/setup";
+import { unsavedRun, type TrainingRun } from "../src/training/training-run";
 import { tqdm } from "../src/utils/progress";
-import { preprocess } from "./01-preprocessing";
-import { makeDataloaders } from "./02-dataloaders";
-import { makeModel } from "./03-model";
-import { makeOptimizer, makeScheduler } from "./04-optimizer-scheduler";
 
 export type TrainingLoopOptions = Partial<Hyperparameters> & { quiet?: boolean };
 
@@ -33,31 +30,6 @@ export type TrainingLoopResult = {
   lastLr: number;
   seconds: number;
 };
-
-/** Chapters 01 to 04 in one call: data, model, optimizer and schedule for these hyperparameters. */
-export async function setUpTraining(hp: Hyperparameters, options: { quiet?: boolean; checkpoint?: string } = {}) {
-  // TF.js has one backend per process, and tensors are made on the current one: choose it before any.
-  await selectDevice({ quiet: true });
-  const preset = PRESETS[hp.preset];
-  const { tokenizer, tokenizedDatasets, dataCollator } = await preprocess(options.checkpoint ?? preset.tokenizer).catch((err: unknown) => {
-    throw presetError(hp.preset, preset.tokenizer, err);
-  });
-  const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
-  const model = await makeModel(hp.preset, hp.seed, { quiet: options.quiet });
-  const optimizer = makeOptimizer(model, hp);
-  const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
-  return { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
-}
-
-function presetError(preset: PresetName, repo: string, err: unknown): Error {
-  if (preset === "tiny") return err instanceof Error ? err : new Error(String(err));
-  // A missing dataset file is not the preset's: its own message says what to do.
-  if (err instanceof HubFileNotFoundError && err.request.repoType === "dataset") return err;
-  const why = err instanceof Error ? err.message : String(err);
-  return new Error(`Preset "${preset}" needs the files of ${repo}, which could not be loaded:\n${why}\n${missingFilesFix(preset)}`);
-}
-
-export type Training = Awaited<ReturnType<typeof setUpTraining>>;
 
 /** The device lines: print which backend runs and check that the model lives there. */
 export async function placeModel(model: Training["model"], options: { quiet?: boolean } = {}): Promise<Device> {
@@ -92,16 +64,6 @@ export async function trainingLoop(training: Training, trainingRun: TrainingRun,
   }
   progressBar.close();
   // #endregion training-loop
-}
-
-/** A TrainingRun that saves nothing (a chapter on its own); the CLI's has a run folder and signal handlers. */
-export function unsavedRun(training: Training, hp: Hyperparameters, backend: string, extra: Partial<TrainingRunOptions> = {}): TrainingRun {
-  return new TrainingRun({
-    ...training,
-    record: newRunRecord({ id: "chapter-05", hp, backend, numTrainingSteps: training.numTrainingSteps, batchesPerEpoch: training.trainDataloader.length }),
-    runDir: null,
-    ...extra,
-  });
 }
 
 export async function run(options: TrainingLoopOptions = {}): Promise<TrainingLoopResult> {

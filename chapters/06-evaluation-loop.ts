@@ -1,7 +1,9 @@
-// Chapter 06 — the evaluation loop. After training, runs the model over the validation set without
-// gradients, takes the argmax of the logits as predictions and scores them with the GLUE MRPC metric
-// (accuracy and F1). Reproduces the course's "The evaluation loop" lines:
+// Chapter 06 — the evaluation loop. Runs a trained model over the validation set without gradients, takes
+// the argmax of the logits as predictions and scores them with the GLUE MRPC metric (accuracy and F1).
+// Reproduces the course's "The evaluation loop" lines:
 //   https://huggingface.co/learn/llm-course/chapter3/4   (fr: https://huggingface.co/learn/llm-course/fr/chapter3/4)
+// Run on its own, it evaluates a saved run (`--run-dir runs/<id>`, made by `npm start` or `npx kit train`)
+// rather than training one again.
 //
 // Regions (for the docs): evaluation-loop
 import { pathToFileURL } from "node:url";
@@ -12,13 +14,12 @@ import type { BertForSequenceClassification } from "../src/models/bert";
 import { noGrad } from "../src/nn";
 import { hyperparameters, type Hyperparameters } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
-import { placeModel, setUpTraining, trainingLoop, unsavedRun } from "./05-training-loop";
-
-export type EvaluationOptions = Partial<Hyperparameters> & { quiet?: boolean };
+import { placeModel, setUpTraining } from "../src/training/setup";
+import { evaluateRun } from "../src/training/train";
+import { Trainer } from "../src/training/trainer";
+import { unsavedRun } from "../src/training/training-run";
 
 export type Evaluation = { metrics: { accuracy: number; f1: number }; predictions: number[]; references: number[] };
-
-export type EvaluationResult = Evaluation["metrics"] & { stepsTrained: number; numExamples: number; backend: string };
 
 /** The course's evaluation loop; also returns every prediction (the run record keeps them). */
 export function evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Evaluation {
@@ -43,13 +44,16 @@ export function evaluationLoop(model: BertForSequenceClassification, evalDataloa
   return { metrics, predictions: allPredictions, references: allReferences };
 }
 
-/** Train as chapter 05 does (--max-steps to shorten it), then evaluate and print { accuracy, f1 }. */
-export async function run(options: EvaluationOptions = {}): Promise<EvaluationResult> {
+/**
+ * A short training with the library's loop, then this chapter's evaluation: what golden/06-evaluation-loop.json
+ * pins (`npm run golden`). Run as a script, the chapter evaluates a saved run instead.
+ */
+export async function run(options: Partial<Hyperparameters> & { quiet?: boolean } = {}) {
   const hp = hyperparameters(options);
   const training = await setUpTraining(hp, options);
   const device = await placeModel(training.model, options);
   const trainingRun = unsavedRun(training, hp, device.name);
-  await trainingLoop(training, trainingRun, options);
+  await new Trainer(training, trainingRun).run(options);
   const { metrics, predictions } = evaluationLoop(training.model, training.evalDataloader);
   if (!options.quiet) console.log(metrics);
   training.optimizer.dispose();
@@ -58,10 +62,16 @@ export async function run(options: EvaluationOptions = {}): Promise<EvaluationRe
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const usage = "tsx chapters/06-evaluation-loop.ts --run-dir runs/<id>";
   const args = parseChapterArgs(process.argv.slice(2), {
-    usage: "tsx chapters/06-evaluation-loop.ts [--max-steps N] [--preset NAME] [--optim NAME] [--lr LR] [--seed N]",
-    about: "Trains (as chapter 05), then evaluates on the validation set and prints { accuracy, f1 }.",
-    flags: ["preset", "optim", "lr", "epochs", "seed", "max-steps", "backend", "threads", "quiet"],
+    usage,
+    about: "Evaluates the model saved in a run folder (made by `npm start` or `npx kit train`) on the validation set and prints { accuracy, f1 }.",
+    flags: ["run-dir", "backend", "threads", "quiet"],
   });
-  await run(args);
+  const runDir = args.flags["run-dir"];
+  if (typeof runDir !== "string") {
+    process.stderr.write(`error: --run-dir is missing: which run should be evaluated? ${usage} (a folder made by \`npm start\` or \`npx kit train\`).\n`);
+    process.exit(2);
+  }
+  await evaluateRun(runDir, { quiet: args.quiet, evaluationLoop });
 }

@@ -12,16 +12,15 @@
 import { pathToFileURL } from "node:url";
 import { Accelerator } from "../src/accelerate";
 import { selectDevice } from "../src/backend";
-import { disposeBatch, type Batch } from "../src/data";
+import { disposeBatch } from "../src/data";
 import { evaluate } from "../src/metrics";
 import { noGrad } from "../src/nn";
 import { createOptimizer, getScheduler } from "../src/optim";
 import { hyperparameters, plannedSteps, PRESETS, type Hyperparameters, type PresetName } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
 import { tqdm } from "../src/utils/progress";
-import { preprocess } from "./01-preprocessing";
-import { makeDataloaders } from "./02-dataloaders";
-import { makeModel } from "./03-model";
+import { makeDataloaders, prepareMrpc } from "../src/training/course-data";
+import { modelForPreset } from "../src/training/preset-model";
 
 /** The course's Accelerate block uses lr 3e-5 (the plain loop, 5e-5). */
 export const ACCELERATE_LR = 3e-5;
@@ -60,10 +59,11 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
   const device = await selectDevice({ quiet: true });
   log(`Using TF.js backend: ${device.name}; ${accelerator.numProcesses} process(es)`);
 
-  const { tokenizedDatasets, dataCollator } = await preprocess(PRESETS[hp.preset].tokenizer);
+  // Chapters 01 to 04, as library calls.
+  const { tokenizedDatasets, dataCollator } = await prepareMrpc(PRESETS[hp.preset].tokenizer);
   const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
   // Every rank builds the same seeded model; prepare broadcasts rank 0's parameters anyway, as DDP does.
-  const model0 = await makeModel(hp.preset, hp.seed, { quiet: options.quiet || !accelerator.isMainProcess });
+  const model0 = await modelForPreset(hp.preset, hp.seed, { quiet: options.quiet || !accelerator.isMainProcess });
   const optimizer0 = createOptimizer(hp.optim, model0.parameters(), { lr: hp.lr });
 
   // #region prepare
@@ -81,12 +81,15 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
   // #endregion scheduler
   log(`${trainDl.length} batches per process per epoch, ${numTrainingSteps} training steps`);
 
-  const tally = new Tally();
+  let stepsRun = 0;
+  let trainExamples = 0;
+  let lastLoss = Number.NaN;
+  const trainStart = performance.now();
   // #region training-loop
   const progressBar = tqdm(numTrainingSteps, { disable: options.quiet || !accelerator.isLocalMainProcess });
 
   model.train();
-  training: for (let epoch = 0; epoch < numEpochs; epoch++) {
+  for (let epoch = 0; epoch < numEpochs; epoch++) {
     for (const batch of trainDl) {
       const loss = await accelerator.backward(() => model.forward(batch).loss!);
 
@@ -94,13 +97,16 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
       lrScheduler.step();
       optimizer.zeroGrad();
       progressBar.update(1);
-      tally.step(batch, loss); // counts, then disposes the batch
-      if (tally.steps === numTrainingSteps) break training;
+      stepsRun += 1;
+      trainExamples += batch.input_ids.shape[0];
+      lastLoss = loss;
+      disposeBatch(batch);
+      if (stepsRun === numTrainingSteps) break; // --max-steps; the epochs end with it
     }
   }
   progressBar.close();
   // #endregion training-loop
-  const trainSeconds = tally.seconds();
+  const trainSeconds = (performance.now() - trainStart) / 1000;
 
   // #region evaluation-loop
   const metric = evaluate.load("glue", "mrpc");
@@ -131,31 +137,14 @@ export async function run(options: AccelerateOptions = {}): Promise<AccelerateRe
     trainBatchesPerProcess: trainDl.length,
     numTrainingSteps,
     plannedTrainingSteps: hp.numEpochs * trainDl.length,
-    stepsRun: tally.steps,
-    trainExamples: tally.examples,
-    lastLoss: tally.lastLoss,
+    stepsRun,
+    trainExamples,
+    lastLoss,
     evalExamples,
     metrics,
     trainSeconds,
   };
   return result;
-}
-
-/** Steps, examples and the last loss of the loop, kept out of the course's lines. */
-class Tally {
-  steps = 0;
-  examples = 0;
-  lastLoss = Number.NaN;
-  private readonly started = performance.now();
-  step(batch: Batch, loss: number): void {
-    this.steps++;
-    this.examples += batch.input_ids.shape[0];
-    this.lastLoss = loss;
-    disposeBatch(batch);
-  }
-  seconds(): number {
-    return (performance.now() - this.started) / 1000;
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -13,12 +13,14 @@ import { loadDataset } from "../src/datasets";
 import { evaluate } from "../src/metrics";
 import { noGrad } from "../src/nn";
 import { AutoTokenizer } from "../src/tokenizers";
-import { hyperparameters, PRESETS, type Hyperparameters } from "../src/training/presets";
+import { createOptimizer, getScheduler } from "../src/optim";
+import { makeDataloaders } from "../src/training/course-data";
+import { modelForPreset } from "../src/training/preset-model";
+import { hyperparameters, plannedSteps, PRESETS, type Hyperparameters } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
-import { makeDataloaders } from "./02-dataloaders";
-import { makeModel } from "./03-model";
-import { makeOptimizer, makeScheduler } from "./04-optimizer-scheduler";
-import { placeModel, trainingLoop, unsavedRun } from "./05-training-loop";
+import { placeModel } from "../src/training/setup";
+import { Trainer } from "../src/training/trainer";
+import { unsavedRun } from "../src/training/training-run";
 
 export type Sst2Options = Partial<Hyperparameters> & { quiet?: boolean };
 
@@ -70,20 +72,21 @@ export async function run(options: Sst2Options = {}): Promise<Sst2Result> {
   const hp = hyperparameters({ ...options, dataset: { path: "glue", name: "sst2" } });
   const log = options.quiet ? () => {} : console.log;
   await selectDevice({ quiet: true });
-  const { rawDatasets, tokenizer, tokenizedDatasets, dataCollator } = await preprocessSst2(PRESETS[hp.preset].tokenizer);
+  const { rawDatasets, tokenizedDatasets, dataCollator } = await preprocessSst2(PRESETS[hp.preset].tokenizer);
   log(rawDatasets.toString());
   const { trainDataloader, evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, hp);
   // The presets' notices speak of MRPC; this chapter prints its own, with SST-2's majority class.
-  const model = await makeModel(hp.preset, hp.seed, { quiet: true });
+  const model = await modelForPreset(hp.preset, hp.seed, { quiet: true });
   log(sst2Notice(hp, rawDatasets.splits.validation!.column("label") as readonly number[]));
-  const optimizer = makeOptimizer(model, hp);
-  const { lrScheduler, numTrainingSteps, numEpochs } = makeScheduler(optimizer, trainDataloader, hp);
+  const optimizer = createOptimizer(hp.optim, model.parameters(), { lr: hp.lr });
+  const { numTrainingSteps, numEpochs } = plannedSteps(hp, trainDataloader.length);
+  const lrScheduler = getScheduler(hp.lrSchedulerType, { optimizer, numWarmupSteps: hp.numWarmupSteps, numTrainingSteps });
   const fullRunSteps = hp.numEpochs * trainDataloader.length;
   log(`${trainDataloader.length} training batches; ${fullRunSteps} steps for ${hp.numEpochs} epochs` + (hp.maxSteps ? `, stopping after ${numTrainingSteps} (--max-steps)` : ""));
-  const training = { tokenizer, trainDataloader, evalDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
+  const training = { trainDataloader, model, optimizer, lrScheduler, numTrainingSteps, numEpochs };
   const device = await placeModel(model, options);
   const trainingRun = unsavedRun(training, hp, device.name);
-  await trainingLoop(training, trainingRun, options);
+  await new Trainer(training, trainingRun).run(options);
 
   // #region evaluation-loop
   const metric = evaluate.load("glue", "sst2");

@@ -27,6 +27,7 @@ export const FLAGS = {
   "max-steps": { kind: "int", min: 1, help: "stop after N steps; the linear schedule then spans N steps (transformers' max_steps)", meta: "N" },
   "output-dir": { kind: "string", help: "where the run is saved (default runs/<id>)", meta: "DIR" },
   "save-steps": { kind: "int", min: 1, help: "also checkpoint every N steps (a checkpoint is always written on Ctrl-C, SIGTERM or an error)", meta: "N" },
+  "run-dir": { kind: "string", help: "the folder of a finished run (made by npm start or npx kit train)", meta: "DIR" },
   resume: { kind: "string", help: "continue the run saved in DIR from its latest checkpoint", meta: "DIR" },
   overwrite: { kind: "boolean", help: "allow --output-dir to name a finished run, whose model is then replaced" },
   backend: { kind: "string", choices: BACKEND_NAMES, help: "TF.js backend (default: the fastest installed; same as KIT_BACKEND)", meta: "NAME" },

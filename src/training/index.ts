@@ -1,5 +1,6 @@
-// The training run around the course's loop: hyperparameters and presets, the TrainingRun the loop reports
-// to, checkpoints and resume, the run record, and train / evaluateRun (what `npm start` and `kit` run).
+// The training run around the course's loop: hyperparameters and presets, the set-up, the library's loop
+// (Trainer) and evaluation, the TrainingRun the loop reports to, checkpoints and resume, the run record, and
+// train / evaluateRun (what `kit train` and, with the chapters' steps, `npm start` run).
 export {
   BERT_TINY_SHAPE,
   COURSE_HYPERPARAMETERS,
@@ -13,7 +14,12 @@ export {
   type Preset,
   type PresetName,
 } from "./presets";
-export { NonFiniteLossError, TrainingInterruptedError, TrainingRun, type TrainingRunOptions } from "./training-run";
+export { NonFiniteLossError, TrainingInterruptedError, TrainingRun, unsavedRun, type TrainingRunOptions } from "./training-run";
+export { makeDataloaders, prepareMrpc, type PreparedData } from "./course-data";
+export { modelForPreset } from "./preset-model";
+export { placeModel, setUpTraining, type Training } from "./setup";
+export { Trainer, type TrainerHook, type TrainerParts } from "./trainer";
+export { evaluateClassifier, type Evaluation } from "./evaluation";
 export {
   latestCheckpoint,
   listCheckpoints,
@@ -28,4 +34,4 @@ export {
 export { confusionCounts, readRunRecord, writeRunRecord, type ConfusionCounts, type RunRecord } from "./run-record";
 export { newRunRecord } from "./record-init";
 export { FLAGS, helpText, parseFlags, UsageError, type FlagName, type FlagValues } from "./flags";
-export { evaluateRun, newRunId, RUN_RECORD_FILE, train, type EvaluateRunResult, type TrainOptions, type TrainResult } from "./train";
+export { evaluateRun, LIBRARY_STEPS, newRunId, RUN_RECORD_FILE, train, type CourseSteps, type EvaluateRunResult, type TrainOptions, type TrainResult } from "./train";

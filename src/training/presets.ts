@@ -1,6 +1,7 @@
 // The run's hyperparameters in one place, as accelerate's nlp_example.py keeps them in one dict: the
 // course's values (GLUE MRPC, batch 8, 3 epochs, lr 5e-5, linear schedule, no warm-up, seed 42) and the
 // model presets of DESIGN.md §4. Chapters and the CLI read them from here, never from literals.
+import { HubFileNotFoundError } from "../hub";
 import { OPTIMIZER_NAMES, type OptimizerName } from "../optim";
 
 export const PRESET_NAMES = ["tiny", "tiny-pretrained", "course", "all-minilm-l6-v2"] as const;
@@ -40,8 +41,17 @@ export function missingFilesFix(name: PresetName): string {
   return `To get them, one of:\n${ways.map((w) => `  - ${w}`).join("\n")}`;
 }
 
+/** A pretrained preset's tokenizer or weights could not be loaded: say which files, and how to get them. */
+export function presetFilesError(name: PresetName, err: unknown): Error {
+  if (PRESETS[name].initFromSeed) return err instanceof Error ? err : new Error(String(err));
+  // A missing dataset file is not the preset's: its own message says what to do.
+  if (err instanceof HubFileNotFoundError && err.request.repoType === "dataset") return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new Error(`Preset "${name}" needs the files of ${PRESETS[name].checkpoint}, which could not be loaded:\n${why}\n${missingFilesFix(name)}`);
+}
+
 /**
- * What `npm start` (kit tutorial) runs: the course with a real pretrained checkpoint (DESIGN.md §4). The library,
+ * What `npm start` (chapters/tutorial.ts) runs: the course with a real pretrained checkpoint (DESIGN.md §4). The library,
  * the chapters run alone and `kit train` keep COURSE_HYPERPARAMETERS.preset (tiny): quick, seed-only.
  */
 export const TUTORIAL_PRESET: PresetName = "all-minilm-l6-v2";

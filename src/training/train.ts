@@ -1,17 +1,17 @@
-// `npm start` / `npx kit train`: chapters 01 to 06 in one process, plus what a real run needs around the
-// course's loop — a run folder, checkpoints and resume, the saved model and tokenizer, and the run record.
+// `npx kit train` (and `npm start`, through chapters/tutorial.ts): set-up, training loop and evaluation, plus
+// what a real run needs around them — a run folder, checkpoints and resume, the saved model and tokenizer,
+// and the run record. The set-up, loop and evaluation are the library's (CourseSteps); the tutorial passes
+// the chapters' own instead, and gets the same run around them.
 import { loadavg, cpus } from "node:os";
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { placeModel, setUpTraining, trainingLoop, type Training } from "../../chapters/05-training-loop";
-import { evaluationLoop } from "../../chapters/06-evaluation-loop";
-import { preprocess } from "../../chapters/01-preprocessing";
-import { makeDataloaders } from "../../chapters/02-dataloaders";
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { readBertConfigFile } from "../models/bert/config";
 import { resolvePretrainedFile } from "../hub";
-import { selectDevice } from "../backend";
+import { selectDevice, type Device } from "../backend";
+import type { Batch, DataLoader, FeatureRow } from "../data";
+import type { BertForSequenceClassification } from "../models/bert";
 import { Generator } from "../utils/random";
 import { loadClassifierHead } from "./classifier-head";
 import { batchOrder, setDropout, writeBatchOrder } from "./paired-run";
@@ -21,6 +21,10 @@ import { checkOutputDir, namingPath, removeStaleTemporaries } from "./output-dir
 import { newRunRecord } from "./record-init";
 import { confusionCounts, readRunRecord, writeRunRecord, type RunRecord } from "./run-record";
 import { TrainingRun, type TrainingRunOptions } from "./training-run";
+import { makeDataloaders, prepareMrpc } from "./course-data";
+import { evaluateClassifier, type Evaluation } from "./evaluation";
+import { placeModel, setUpTraining, type Training } from "./setup";
+import { Trainer } from "./trainer";
 
 export const RUN_RECORD_FILE = "run-record.json";
 
@@ -50,6 +54,22 @@ export type TrainOptions = Partial<Hyperparameters> & {
   exportBatchOrder?: string;
 };
 
+/** The parts of a run the course writes out: set-up, device, training loop, evaluation loop. */
+export type CourseSteps = {
+  setUpTraining(hp: Hyperparameters, options: { quiet?: boolean }): Promise<Training>;
+  placeModel(model: BertForSequenceClassification, options: { quiet?: boolean }): Promise<Device>;
+  trainingLoop(training: Training, trainingRun: TrainingRun, options: { quiet?: boolean }): Promise<void>;
+  evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Evaluation;
+};
+
+/** The library's steps (what `kit train` runs). */
+export const LIBRARY_STEPS: CourseSteps = {
+  setUpTraining,
+  placeModel,
+  trainingLoop: (training, trainingRun, options) => new Trainer(training, trainingRun).run(options),
+  evaluationLoop: evaluateClassifier,
+};
+
 export type TrainResult = {
   runDir: string;
   record: RunRecord;
@@ -62,7 +82,7 @@ export function newRunId(hp: Hyperparameters): string {
   return `${stamp}-${hp.preset}-s${hp.seed}`;
 }
 
-export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(options: TrainOptions = {}, steps: CourseSteps = LIBRARY_STEPS): Promise<TrainResult> {
   const wallStart = performance.now();
   const log = options.quiet ? () => {} : (m: string) => console.log(m);
   let hp: Hyperparameters;
@@ -85,7 +105,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   // The checkpoint's config.json, when it is at hand: a damaged one is named here (loading it later says only "bad JSON").
   const checkpointConfig = await resolvePretrainedFile(PRESETS[hp.preset].checkpoint, "config.json", { optional: true }).catch(() => null);
   if (checkpointConfig !== null) await readBertConfigFile(checkpointConfig);
-  const training = await setUpTraining(hp, { quiet: options.quiet });
+  const training = await steps.setUpTraining(hp, { quiet: options.quiet });
   if (resumeFrom !== null && (options.initHead !== undefined || options.exportBatchOrder !== undefined)) {
     throw new Error(`--init-head and --export-batch-order start a new run; ${runDir} resumes from its checkpoint: remove them.`);
   }
@@ -93,7 +113,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (options.exportBatchOrder !== undefined) {
     await writeBatchOrder(options.exportBatchOrder, batchOrder(training.trainDataloader, training.numEpochs, hp));
   }
-  const device = await placeModel(training.model, { quiet: options.quiet });
+  const device = await steps.placeModel(training.model, { quiet: options.quiet });
   let record = newRunRecord({
     id: runDir.split("/").at(-1)!,
     hp,
@@ -138,7 +158,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const trainStart = performance.now();
   try {
     // A run resumed from its last step only has evaluation and saving left.
-    if (!trainingRun.finished) await trainingLoop(training, trainingRun, { quiet: options.quiet });
+    if (!trainingRun.finished) await steps.trainingLoop(training, trainingRun, { quiet: options.quiet });
   } catch (err) {
     const reported = await trainingRun.failed(err);
     await writeRunRecord(join(runDir, RUN_RECORD_FILE), record).catch(() => {}); // the error being reported says more than this one
@@ -155,7 +175,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   try {
     options.onTrainingDone?.();
     if (options.evaluate !== false) {
-      const evaluation = evaluationLoop(training.model, training.evalDataloader);
+      const evaluation = steps.evaluationLoop(training.model, training.evalDataloader);
       const { predictions, references } = evaluation;
       metrics = evaluation.metrics;
       record.evaluation = { split: "validation", metrics, predictions, references, confusion: confusionCounts(predictions, references) };
@@ -203,8 +223,14 @@ function disposeTraining(training: Training): void {
 
 export type EvaluateRunResult = { runDir: string; metrics: { accuracy: number; f1: number }; recorded: { accuracy: number; f1: number } | null };
 
-/** `npx kit evaluate runs/<id>`: reload the saved model and tokenizer and evaluate them on MRPC validation. */
-export async function evaluateRun(dir: string, options: { quiet?: boolean } = {}): Promise<EvaluateRunResult> {
+/**
+ * `npx kit evaluate runs/<id>` (and chapter 06 --run-dir, with its own evaluation loop): reload the saved model
+ * and tokenizer and evaluate them on MRPC validation.
+ */
+export async function evaluateRun(
+  dir: string,
+  options: { quiet?: boolean; evaluationLoop?: CourseSteps["evaluationLoop"] } = {},
+): Promise<EvaluateRunResult> {
   const runDir = resolve(dir);
   for (const file of ["config.json", "model.safetensors"]) {
     if (!existsSync(join(runDir, file))) {
@@ -230,9 +256,9 @@ export async function evaluateRun(dir: string, options: { quiet?: boolean } = {}
         "Restore the config.json saved with the model.",
     );
   }
-  const { tokenizedDatasets, dataCollator } = await preprocess(runDir);
+  const { tokenizedDatasets, dataCollator } = await prepareMrpc(runDir);
   const { evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, { batchSize: record?.hyperparameters.batchSize ?? 8, seed: 42 });
-  const { metrics } = evaluationLoop(model, evalDataloader);
+  const { metrics } = (options.evaluationLoop ?? evaluateClassifier)(model, evalDataloader);
   model.dispose();
   const recorded = (record?.evaluation?.metrics as { accuracy: number; f1: number } | undefined) ?? null;
   if (!options.quiet) {

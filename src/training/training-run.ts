@@ -10,6 +10,8 @@ import type { BertForSequenceClassification } from "../models/bert";
 import type { LambdaLR, Optimizer } from "../optim";
 import type { GeneratorState } from "../utils/random";
 import { saveCheckpoint } from "./checkpoint";
+import type { Hyperparameters } from "./presets";
+import { newRunRecord } from "./record-init";
 import type { RunRecord } from "./run-record";
 
 export class NonFiniteLossError extends Error {
@@ -205,4 +207,14 @@ export class TrainingRun {
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
     this.signalHandlers.clear();
   }
+}
+
+/** A TrainingRun that saves nothing (a chapter run on its own); the CLI's has a run folder and signal handlers. */
+export function unsavedRun(
+  training: Tracked & { numTrainingSteps: number; trainDataloader: { readonly length: number } },
+  hp: Hyperparameters,
+  backend: string,
+): TrainingRun {
+  const record = newRunRecord({ id: "unsaved", hp, backend, numTrainingSteps: training.numTrainingSteps, batchesPerEpoch: training.trainDataloader.length });
+  return new TrainingRun({ ...training, record, runDir: null });
 }

@@ -1,13 +1,13 @@
 // Resume: a run interrupted after step 5 of 12 and resumed from its checkpoint ends with bitwise the same
 // weights (and the same per-step losses and learning rates) as the same run never interrupted.
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readTrainerState } from "../../src/training/checkpoint";
 import { train } from "../../src/training/train";
 import { TrainingInterruptedError } from "../../src/training/training-run";
+import { interruptAtStep } from "../helpers/interrupt";
 
 const KIT = join(import.meta.dirname, "..", "..", "bin", "kit.mjs");
 const root = mkdtempSync(join(tmpdir(), "kit-resume-"));
@@ -84,18 +84,7 @@ describe("an interrupted run resumes bit for bit", () => {
 
   it("a real SIGINT to `node bin/kit.mjs train` checkpoints the last completed step; resuming it ends bitwise equal", async () => {
     const dir = join(root, "sigint");
-    const child = spawn(process.execPath, [KIT, "train", "--max-steps", "12", "--output-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    let sent = false;
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      // The non-TTY progress bar prints a line per step here; interrupt once step 4 is reported.
-      if (!sent && / 4\/12 /.test(stderr)) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const { code, stderr, sent } = await interruptAtStep([KIT, "train", "--max-steps", "12", "--output-dir", dir], 4, 12);
     expect(sent).toBe(true);
     expect(code).toBe(130);
     expect(stderr).toMatch(/Training interrupted by SIGINT after step (\d+)\. Checkpoint: .*checkpoint-\1\. Continue with: npx kit train --resume /);
