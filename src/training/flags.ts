@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES } from "../backend";
 import { OPTIMIZER_NAMES } from "../optim";
-import { COURSE_HYPERPARAMETERS, PRESET_NAMES, type Hyperparameters, type PresetName } from "./presets";
+import { COURSE_HYPERPARAMETERS, PRESET_NAMES, TUTORIAL_PRESET, type Hyperparameters, type PresetName } from "./presets";
 
 export type FlagSpec = {
   kind: "string" | "int" | "number" | "boolean";
@@ -19,7 +19,7 @@ export type FlagSpec = {
 
 /** Every flag the kit knows; a command picks the ones it accepts. */
 export const FLAGS = {
-  preset: { kind: "string", choices: PRESET_NAMES, help: "model preset (default tiny: BERT-Tiny shape, seeded init)", meta: "NAME" },
+  preset: { kind: "string", choices: PRESET_NAMES, help: `model preset (default: ${TUTORIAL_PRESET}, pretrained, for npm start; tiny, BERT-Tiny shape with a seeded init, for kit train and the chapters)`, meta: "NAME" },
   optim: { kind: "string", choices: OPTIMIZER_NAMES, help: "optimizer (default adamw_legacy, the French course's `from transformers import AdamW`)", meta: "NAME" },
   epochs: { kind: "int", min: 1, help: "number of epochs (default 3)", meta: "N" },
   lr: { kind: "number", help: "learning rate", default: COURSE_HYPERPARAMETERS.lr.toExponential(), meta: "LR" },
