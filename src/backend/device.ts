@@ -7,6 +7,7 @@ import { setKitDenseMatMul } from "./wasm/batch-matmul";
 import { installWasmKernels } from "./wasm/kernels";
 import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
+import { elementwiseOf, installNativeElementwise, nativeElementwiseActive, setNativeElementwise } from "./wasm/native-elementwise";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -105,8 +106,13 @@ async function activate(name: BackendName): Promise<string | null> {
         installNativeGemm(native.gemm, wasmThreads);
         setNativeGemm(true);
         wasmGemm = { label: describeNativeGemm(native.gemm) };
+        // The same addon's GELU kernels and dropout masks (absent from a build older than them).
+        const elementwise = elementwiseOf(native.gemm);
+        if (elementwise !== null) installNativeElementwise(elementwise);
+        else setNativeElementwise(false);
       } else {
         setNativeGemm(false);
+        setNativeElementwise(false);
         wasmGemm = { label: "the wasm backend's own", why: native?.why };
       }
     }
@@ -170,7 +176,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
     const wasm = device.name === "wasm";
     const threads = wasm ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
     let gemm = "";
-    if (wasm && wasmGemm.why === undefined) gemm = ` + ${wasmGemm.label}`;
+    if (wasm && wasmGemm.why === undefined) gemm = ` + ${wasmGemm.label}${nativeElementwiseActive() ? " + native GELU/dropout" : ""}`;
     let note = "";
     if (wasm && wasmGemm.why !== undefined && !whySaid) {
       whySaid = true;
