@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nativeElementwiseActive, nativeElementwiseCalls, setNativeElementwise, useBackend } from "../../src/backend";
 import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf, nativeUniformMask } from "../../src/backend/wasm/native-elementwise";
+import { elementwiseOf, nativeElementwiseWanted, nativeUniformMask } from "../../src/backend/wasm/native-elementwise";
 import { gelu } from "../../src/nn";
 import { Dropout } from "../../src/nn/dropout";
 import { backward } from "../../src/nn/autograd";
@@ -240,4 +240,24 @@ describe.runIf(built)("training with the native kernels (wasm)", () => {
     expect(counts[1], "tensors after step 2 vs step 1").toBe(counts[0]);
     expect(counts[2], "tensors after step 3 vs step 1").toBe(counts[0]);
   }, 120_000);
+});
+
+describe("KIT_ELEMENTWISE", () => {
+  it("refuses an unknown value, naming the variable, the value and the choices", () => {
+    expect(() => nativeElementwiseWanted({ KIT_ELEMENTWISE: "fast" })).toThrow(/KIT_ELEMENTWISE=fast: expected "native" .* or "js"/);
+  });
+
+  it("js turns the native GELU and masks off; unset, they follow KIT_GEMM", () => {
+    expect(nativeElementwiseWanted({ KIT_ELEMENTWISE: "js" })).toEqual({ native: null, why: "KIT_ELEMENTWISE=js" });
+    expect(nativeElementwiseWanted({ KIT_GEMM: "wasm" })).toEqual({ native: null, why: "KIT_GEMM=wasm" });
+    expect(nativeElementwiseWanted({}).native !== null).toBe(built);
+  });
+
+  it.runIf(built)("native turns them on even with the wasm GEMM", () => {
+    expect(nativeElementwiseWanted({ KIT_GEMM: "wasm", KIT_ELEMENTWISE: "native" }).native).not.toBeNull();
+  });
+
+  it.runIf(!built)("native without the addon says why and how to get it", () => {
+    expect(() => nativeElementwiseWanted({ KIT_ELEMENTWISE: "native" })).toThrow(/KIT_ELEMENTWISE=native: .*not available .*apt-get install/);
+  });
 });

@@ -2,10 +2,11 @@
 // into native/build/gemm.node), on tensors where they lie in the wasm heap. GELU runs as the kernels
 // KitGelu / KitGeluGrad registered for the wasm backend (src/nn/functional.ts runs them when registered); the
 // masks are drawn by nativeUniformMask (src/nn/dropout.ts) from the model's Generator, bitwise the JS masks.
-// They are on exactly when the native GEMM is (KIT_GEMM=wasm turns all native code off).
+// KIT_ELEMENTWISE=native|js chooses; unset, they follow the GEMM (KIT_GEMM=wasm turns all native code off).
 import * as tf from "@tensorflow/tfjs-core";
 import { KIT_GELU, KIT_GELU_GRAD } from "../kernel-names";
 import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
 import type { AleaState, Generator } from "../../utils/random";
 
 /** What native/elementwise.c and native/alea.c export. Byte offsets into the heap. */
@@ -24,6 +25,35 @@ export function elementwiseOf(addon: object): NativeElementwise | null {
   return typeof a.gelu === "function" && typeof a.geluGrad === "function" && typeof a.aleaMask === "function"
     ? (a as NativeElementwise)
     : null;
+}
+
+export const ELEMENTWISE_MODES = ["native", "js"] as const;
+export type ElementwiseMode = (typeof ELEMENTWISE_MODES)[number];
+
+/**
+ * The addon's GELU and masks if KIT_ELEMENTWISE asks for them: "js" (TF.js's ops and JS masks) gives null,
+ * unset follows KIT_GEMM (null for KIT_GEMM=wasm), "native" throws when the addon lacks them. Throws on an
+ * unknown value.
+ */
+export function nativeElementwiseWanted(env: NodeJS.ProcessEnv = process.env): { native: NativeElementwise | null; why?: string } {
+  const raw = env.KIT_ELEMENTWISE?.trim();
+  if (raw && !(ELEMENTWISE_MODES as readonly string[]).includes(raw)) {
+    throw new Error(
+      `KIT_ELEMENTWISE=${raw}: expected "native" (GELU and dropout masks in the native addon, native/elementwise.c ` +
+        `and native/alea.c) or "js" (TF.js's ops and masks drawn in JS); unset it to follow KIT_GEMM.`,
+    );
+  }
+  const mode = raw as ElementwiseMode | undefined;
+  if (mode === "js") return { native: null, why: "KIT_ELEMENTWISE=js" };
+  if (mode === undefined && gemmModeWanted(env) === "wasm") return { native: null, why: "KIT_GEMM=wasm" };
+  const got = loadNativeGemm();
+  const native = "gemm" in got ? elementwiseOf(got.gemm) : null;
+  if (native !== null) return { native };
+  const why = "gemm" in got ? "native/build/gemm.node predates them: rebuild it" : got.why;
+  if (mode === "native") {
+    throw new Error(`KIT_ELEMENTWISE=native: the native GELU and dropout masks are not available (${why}). To get them: ${NATIVE_GEMM_HOW}; or unset KIT_ELEMENTWISE.`);
+  }
+  return { native: null, why };
 }
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
