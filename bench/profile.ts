@@ -1,9 +1,12 @@
 // Where a training step's time goes, per TF.js kernel (tf.profile): the tool behind bench/NOTES.md.
-// `npx tsx bench/profile.ts --shape tiny --backend wasm [--forward] [--top 20]`. Kernel times come
-// from the backend's own timer; the gap to the wall time is JS overhead (tape, tidy, op dispatch).
+// `npx tsx bench/profile.ts --shape tiny --backend wasm [--forward] [--top 20] [--elementwise both]`. Kernel
+// times come from the backend's own timer; the gap to the wall time is JS overhead (tape, tidy, op dispatch)
+// and work outside kernels (dropout masks). `--elementwise native|js|both` profiles with the native GELU and
+// masks on, off, or off then on in the same process (wasm with the addon built).
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../src/backend/device";
+import { setNativeElementwise } from "../src/backend/wasm/native-elementwise";
 import { backward, noGrad } from "../src/nn/autograd";
 import { isShapeName, type ShapeName } from "./shapes";
 import { syntheticBatch, workloadModel } from "./model-step";
@@ -23,8 +26,10 @@ export interface StepProfile {
   kernels: KernelShare[];
 }
 
-export async function profileStep(shape: ShapeName, backend: string, forwardOnly = false): Promise<StepProfile> {
+/** `elementwise`: switch the native GELU and masks on or off after the backend starts (undefined: as it starts). */
+export async function profileStep(shape: ShapeName, backend: string, forwardOnly = false, elementwise?: boolean): Promise<StepProfile> {
   await useBackend(backend);
+  if (elementwise !== undefined) setNativeElementwise(elementwise);
   const { model, params, optimizer } = workloadModel(shape);
   const batch = syntheticBatch(0);
   const fn = forwardOnly
@@ -72,12 +77,18 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const arg = (f: string, d: string): string => (argv.includes(f) ? argv[argv.indexOf(f) + 1]! : d);
   const shape = arg("--shape", "tiny");
   if (!isShapeName(shape)) throw new Error(`unknown shape ${shape}`);
-  const p = await profileStep(shape, arg("--backend", "wasm"), argv.includes("--forward"));
-  console.log(
-    `wall ${p.wallMs.toFixed(1)} ms (forward+backward ${p.phasesMs.forwardBackward.toFixed(1)}, optimizer ${p.phasesMs.optimizer.toFixed(1)}), ` +
-      `kernels ${p.kernelMs.toFixed(1)} ms ("forward" rows nest other kernels: not summed)`,
-  );
-  for (const k of p.kernels.slice(0, Number(arg("--top", "20")))) {
-    console.log(`${k.name.padEnd(24)} ${k.ms.toFixed(1).padStart(8)} ms  x${k.calls}`);
+  const mode = arg("--elementwise", "");
+  const runs: [string, boolean | undefined][] =
+    mode === "both" ? [["js GELU/masks", false], ["native GELU/masks", true]] : mode === "" ? [["", undefined]] : [[mode, mode === "native"]];
+  if (!["", "both", "native", "js"].includes(mode)) throw new Error(`--elementwise ${mode}: expected native, js or both`);
+  for (const [label, on] of runs) {
+    const p = await profileStep(shape, arg("--backend", "wasm"), argv.includes("--forward"), on);
+    console.log(
+      `${label ? `[${label}] ` : ""}wall ${p.wallMs.toFixed(1)} ms (forward+backward ${p.phasesMs.forwardBackward.toFixed(1)}, optimizer ${p.phasesMs.optimizer.toFixed(1)}), ` +
+        `kernels ${p.kernelMs.toFixed(1)} ms ("forward" rows nest other kernels: not summed)`,
+    );
+    for (const k of p.kernels.slice(0, Number(arg("--top", "20")))) {
+      console.log(`${k.name.padEnd(24)} ${k.ms.toFixed(1).padStart(8)} ms  x${k.calls}`);
+    }
   }
 }

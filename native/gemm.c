@@ -1,4 +1,5 @@
-// The system BLAS's sgemm for the kit's wasm backend (src/backend/wasm/native-gemm.ts). Every product runs on
+// The system BLAS's sgemm for the kit's wasm backend (src/backend/wasm/native-gemm.ts), and the addon's entry
+// point: init also adds elementwise.c's GELU and alea.c's dropout masks. Every product runs on
 // tensors where they already are, in the wasm heap: JS hands a Float32Array view of the heap (plain or shared
 // memory) and byte offsets, so nothing is copied. Row-major, as TF.js stores tensors. Only node_api.h: no C++
 // runtime, no node-gyp. Built by scripts/build-native.mjs.
@@ -6,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <node_api.h>
+#include "args.h"
 
 #ifdef __APPLE__
 #include <Accelerate/Accelerate.h>
@@ -28,73 +30,6 @@ static const char *blasConfig(void) { return openblas_get_config(); }
 static const char *blasCore(void) { return openblas_get_corename(); }
 #endif
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, NULL, "native gemm: N-API call failed");  \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
-static int fail(napi_env env, const char *msg) {
-  napi_throw_range_error(env, NULL, msg);
-  return 0;
-}
-
-// The heap: a Float32Array over an ArrayBuffer or a SharedArrayBuffer (the threaded wasm build's memory).
-static int getHeap(napi_env env, napi_value v, float **data, size_t *floats) {
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *ptr;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset) != napi_ok || type != napi_float32_array) {
-    return fail(env, "native gemm: the heap argument must be a Float32Array");
-  }
-  *data = (float *)ptr;
-  *floats = length;
-  return 1;
-}
-
-static int getInt(napi_env env, napi_value v, int64_t *out) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) return fail(env, "native gemm: expected an integer argument");
-  return 1;
-}
-
-static int getNum(napi_env env, napi_value v, double *out) {
-  if (napi_get_value_double(env, v, out) != napi_ok) return fail(env, "native gemm: expected a number argument");
-  return 1;
-}
-
-static int getBool(napi_env env, napi_value v, bool *out) {
-  if (napi_get_value_bool(env, v, out) != napi_ok) return fail(env, "native gemm: expected a boolean argument");
-  return 1;
-}
-
-// A matrix stored as `rows` rows of `ld` floats (only `cols` used) at float index `start`, `batch` times every
-// `stride` floats, must lie inside the heap: a wrong offset would otherwise write anywhere in the process.
-static int inside(napi_env env, int64_t start, int64_t rows, int64_t cols, int64_t ld, int64_t stride, int64_t batch,
-                  size_t floats, const char *name) {
-  if (rows == 0 || cols == 0 || batch == 0) return 1;
-  if (start < 0 || ld < cols || stride < 0) return fail(env, name);
-  int64_t last = start + (batch - 1) * stride + (rows - 1) * ld + cols;
-  if (last > (int64_t)floats) return fail(env, name);
-  return 1;
-}
-
-// The call's arguments into argv, exactly `want` of them; else a TypeError naming the function.
-static int getArgs(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, NULL, "native gemm: N-API call failed");
-    return 0;
-  }
-  if (argc != want) {
-    napi_throw_type_error(env, NULL, usage);
-    return 0;
-  }
-  return 1;
-}
-
 // sgemmStridedBatch(heap, transA, transB, m, n, k, alpha, aByte, lda, strideA, bByte, ldb, strideB, beta,
 //                   cByte, ldc, strideC, batch): C_i = alpha op(A_i) op(B_i) + beta C_i, strides in floats (0
 // broadcasts one matrix over the batch). sgemm is the same with batch 1.
@@ -116,7 +51,7 @@ static napi_value sgemmStridedBatch(napi_env env, napi_callback_info info) {
   }
   if (m < 0 || n < 0 || k < 0 || batch < 0 || (ao | bo | co) % 4 != 0 || m > INT32_MAX || n > INT32_MAX ||
       k > INT32_MAX) {
-    fail(env, "native gemm: negative size, or a byte offset that is not a multiple of 4");
+    nativeFail(env, "native gemm: negative size, or a byte offset that is not a multiple of 4");
     return NULL;
   }
   // op(A) is m x k: stored m x k, or k x m when transposed; op(B) is k x n likewise.
@@ -153,7 +88,7 @@ static napi_value biasActivation(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (rows < 0 || n < 0 || co % 4 != 0 || (bo >= 0 && bo % 4 != 0)) {
-    fail(env, "native gemm: biasActivation: negative size, or a byte offset that is not a multiple of 4");
+    nativeFail(env, "native gemm: biasActivation: negative size, or a byte offset that is not a multiple of 4");
     return NULL;
   }
   if (!inside(env, co / 4, rows, n, n, 0, 1, floats, "native gemm: C lies outside the heap") ||
@@ -174,7 +109,7 @@ static napi_value biasActivation(napi_env env, napi_callback_info info) {
       case 5: for (int64_t j = 0; j < n; j++) row[j] = 1.0f / (1.0f + expf(-row[j])); break;
       case 6: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0.0f ? row[j] : expm1f(row[j]); break;
       default:
-        fail(env, "native gemm: unknown activation code");
+        nativeFail(env, "native gemm: unknown activation code");
         return NULL;
     }
   }
@@ -188,7 +123,7 @@ static napi_value setNumThreads(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 1 || !getInt(env, argv[0], &n)) return NULL;
   if (n < 1 || n > 1024) {
-    fail(env, "native gemm: setNumThreads expects 1 to 1024");
+    nativeFail(env, "native gemm: setNumThreads expects 1 to 1024");
     return NULL;
   }
   blasSetThreads((int)n);
@@ -228,6 +163,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"identity", NULL, identity, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  if (registerElementwise(env, exports) != napi_ok || registerAlea(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -1,5 +1,6 @@
-// npm install / npm ci run this (package.json "install"): build native/gemm.c, the system BLAS's sgemm for the
-// wasm backend (src/backend/wasm/native-gemm.ts), with the C compiler directly (no node-gyp, no python).
+// npm install / npm ci run this (package.json "install"): build the native addon (native/*.c: the system BLAS's
+// sgemm, the GELU kernels and the dropout masks for the wasm backend, src/backend/wasm/native-gemm.ts), with the
+// C compiler directly (no node-gyp, no python).
 // It must never fail the install: without a compiler, Node's headers or the BLAS, it says so in one line and
 // the kit runs on the wasm backend's own GEMM.
 import { execFileSync } from "node:child_process";
@@ -8,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const source = path.join(root, "native", "gemm.c");
+const SOURCES = ["gemm.c", "elementwise.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
 const outDir = path.join(root, "native", "build");
 const out = path.join(outDir, "gemm.node");
 const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then node scripts/build-native.mjs (npm install runs it)";
@@ -24,12 +25,16 @@ function nodeHeaders() {
 }
 
 function build() {
-  if (!fs.existsSync(source)) return "native/gemm.c is missing";
+  const missing = SOURCES.find((f) => !fs.existsSync(f));
+  if (missing !== undefined) return `${path.relative(root, missing)} is missing`;
   const include = nodeHeaders();
   if (include === undefined) return `node_api.h not found beside ${process.execPath} (install Node's headers or the node-api-headers package)`;
   const cc = process.env.CC || "cc";
   const mac = process.platform === "darwin";
-  const args = ["-O2", "-std=c11", "-fPIC", "-shared", `-I${include}`, source, "-o", `${out}.tmp`];
+  // -ffp-contract=off: alea.c's draws must round as JS's doubles do (a fused multiply-add changes the
+  // sequence), and elementwise.c's vector lanes as its scalar code. -O3 -fno-trapping-math (which changes no
+  // value) let the compiler vectorize elementwise.c's loops and their branch-free selects.
+  const args = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-std=c11", "-fPIC", "-shared", `-I${include}`, ...SOURCES, "-o", `${out}.tmp`];
   if (mac) args.push("-undefined", "dynamic_lookup", "-framework", "Accelerate");
   else args.push("-I/usr/include/openblas", "-lopenblas", "-lm");
   fs.mkdirSync(outDir, { recursive: true });

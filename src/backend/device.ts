@@ -7,6 +7,7 @@ import { setKitDenseMatMul } from "./wasm/batch-matmul";
 import { installWasmKernels } from "./wasm/kernels";
 import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
+import { installNativeElementwise, nativeElementwiseActive, nativeElementwiseWanted, setNativeElementwise } from "./wasm/native-elementwise";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -79,8 +80,10 @@ function isBackendName(s: string): s is BackendName {
 /** Import the backend's package and make it TF.js's backend; null on success, else why it failed. */
 async function activate(name: BackendName): Promise<string | null> {
   if (failures.has(name)) return failures.get(name)!;
-  // A wrong KIT_GEMM, or KIT_GEMM=native without the addon, is the caller's error, not the backend's absence.
+  // A wrong KIT_GEMM or KIT_ELEMENTWISE, or "native" without the addon, is the caller's error, not the
+  // backend's absence.
   const native = name === "wasm" ? nativeGemmWanted() : null;
+  const elementwise = name === "wasm" ? nativeElementwiseWanted() : null;
   let reason: string | null = null;
   try {
     // The emscripten glue of the wasm backend installs process handlers that rethrow every uncaught
@@ -109,6 +112,9 @@ async function activate(name: BackendName): Promise<string | null> {
         setNativeGemm(false);
         wasmGemm = { label: "the wasm backend's own", why: native?.why };
       }
+      // The same addon's GELU kernels and dropout masks (KIT_ELEMENTWISE; unset, as the GEMM).
+      if (elementwise?.native) installNativeElementwise(elementwise.native);
+      else setNativeElementwise(false);
     }
     await tf.ready();
     for (const listener of process.listeners("uncaughtException")) {
@@ -171,6 +177,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
     const threads = wasm ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
     let gemm = "";
     if (wasm && wasmGemm.why === undefined) gemm = ` + ${wasmGemm.label}`;
+    if (wasm && nativeElementwiseActive()) gemm += " + native GELU/dropout (KIT_ELEMENTWISE)";
     let note = "";
     if (wasm && wasmGemm.why !== undefined && !whySaid) {
       whySaid = true;

@@ -10,3 +10,5 @@ export { fusedAdamWStep } from "./wasm/fused-adamw";
 export type { FusedAdamWVariant } from "./wasm/fused-adamw";
 export { installWasmKernels, replacedBatchMatMul } from "./wasm/kernels";
 export { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "./wasm/batch-matmul";
+export { nativeElementwiseActive, nativeElementwiseCalls, setNativeElementwise } from "./wasm/native-elementwise";
+export { KIT_GELU, KIT_GELU_GRAD } from "./kernel-names";

@@ -1,6 +1,7 @@
 // torch.nn.Dropout: in training, zero each element with probability p and scale the rest by 1/(1-p).
 // Masks come from the model's seeded Generator (src/utils/random.ts), so a run is a function of its seed.
 import * as tf from "@tensorflow/tfjs-core";
+import { nativeUniformMask } from "../backend/wasm/native-elementwise";
 import type { Generator } from "../utils/random";
 import { Module } from "./module";
 
@@ -21,8 +22,8 @@ export class Dropout extends Module {
     const keep = 1 - this.p;
     const scale = 1 / keep;
     const gen = this.source.generator;
-    const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = gen.random() < keep ? scale : 0;
-    return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+    // Drawn natively into the wasm heap when the addon is built (the same mask bit for bit), else in JS.
+    const mask = nativeUniformMask(x.shape, keep, scale, gen) ?? tf.tensor(gen.uniformMask(x.size, keep, scale), x.shape, "float32");
+    return tf.mul(x, mask);
   }
 }

@@ -4,10 +4,12 @@
 //   backend says the flags are free (a native BLAS: fastTransposedMatMul());
 // - embedding lookup: the stock gather gradient is UnsortedSegmentSum, missing on wasm and pathological on
 //   cpu; ours scatters the rows instead and zeroes the padding row (torch's padding_idx);
-// - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive).
+// - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive), and one fused kernel
+//   each way where the backend has the kit's (native/elementwise.c on wasm).
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import { fastTransposedMatMul } from "../backend/matmul-capability";
+import { KIT_GELU, KIT_GELU_GRAD } from "../backend/kernel-names";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
@@ -158,22 +160,42 @@ export function normalCdf(x: tf.Tensor): tf.Tensor {
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/** Whether the active backend registers the kernel (the kit's native ones: src/backend/kernel-names.ts). */
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+function geluGradComposite(dy: tf.Tensor, x: tf.Tensor, cdf: tf.Tensor): tf.Tensor {
+  const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(x))));
+  return tf.mul(dy, tf.add(cdf, tf.mul(x, pdf)));
+}
+
 /**
  * The exact GELU BERT uses (hidden_act "gelu"): x * Phi(x). Its gradient, Phi(x) + x * phi(x), is given
- * directly rather than differentiated through the erfc fit.
+ * directly rather than differentiated through the erfc fit. Where the backend registers the kit's fused
+ * kernels (KitGelu, KitGeluGrad: the native addon on wasm) each direction is one kernel; elsewhere the
+ * composite of stock ops.
  */
 export const gelu = tf.customGrad((...args: unknown[]) => {
   const x = args[0] as tf.Tensor;
   const save = args[1] as tf.GradSaveFunc;
+  if (x.dtype === "float32" && hasKernel(KIT_GELU)) {
+    save([x]);
+    const value = tf.engine().runKernel(KIT_GELU, { x }) as tf.Tensor;
+    const gradFunc: GradFunc = (dy, [xs]) => [
+      // The kernel may have been switched off since the forward pass (setNativeElementwise).
+      hasKernel(KIT_GELU_GRAD)
+        ? (tf.engine().runKernel(KIT_GELU_GRAD, { dy, x: xs! }) as tf.Tensor)
+        : tf.tidy(() => geluGradComposite(dy, xs!, normalCdf(xs!))),
+    ];
+    return { value, gradFunc };
+  }
   // The erfc fit makes ~30 temporaries of x's size; in a custom op they would all live until backward()
   // ends (for BERT-Base, ~190 MiB per layer: what exhausted wasm's 4 GiB heap). Only Phi(x) is needed.
   const cdf = tf.tidy(() => normalCdf(x));
   save([x, cdf]);
   const value = tf.mul(x, cdf);
-  const gradFunc: GradFunc = (dy, [xs, cdfs]) => {
-    const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(xs!))));
-    return [tf.mul(dy, tf.add(cdfs!, tf.mul(xs!, pdf)))];
-  };
+  const gradFunc: GradFunc = (dy, [xs, cdfs]) => [geluGradComposite(dy, xs!, cdfs!)];
   return { value, gradFunc };
 }) as (x: tf.Tensor) => tf.Tensor;
 

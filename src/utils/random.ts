@@ -5,6 +5,15 @@ import seedrandom from "seedrandom";
 
 export type GeneratorState = { seed: string; alea: object; spareNormal: number | null };
 
+/** seedrandom's alea state: the carry c and the last three draws. */
+export type AleaState = { c: number; s0: number; s1: number; s2: number };
+
+/**
+ * Draws made elsewhere from this generator's sequence (a native mask filler, src/backend): given alea's state,
+ * it makes its draws and returns the state after them, exactly as if random() had been called that often.
+ */
+export type BulkDraw = (state: AleaState) => AleaState;
+
 export class Generator {
   private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
@@ -16,6 +25,22 @@ export class Generator {
   /** Uniform in [0, 1), 32 bits of randomness. */
   random(): number {
     return this.prng();
+  }
+
+  /**
+   * A dropout mask of n values: `scale` where the next draw is below `keep`, else 0, from the draws random()
+   * would give, in order. A native filler makes the same mask through drawInBulk.
+   */
+  uniformMask(n: number, keep: number, scale: number): Float32Array {
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = this.prng() < keep ? scale : 0;
+    return mask;
+  }
+
+  /** Let `draw` take the next draws of this sequence in bulk (see BulkDraw); random() continues after them. */
+  drawInBulk(draw: BulkDraw): void {
+    const next = draw(this.prng.state() as AleaState);
+    this.prng = seedrandom.alea("", { state: next });
   }
 
   /** Uniform integer in [0, n). */

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { BACKEND_NAMES, selectDevice, useBackend, wasmThreadsWanted } from "../../src/backend";
 import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
+import { nativeElementwiseWanted } from "../../src/backend/wasm/native-elementwise";
 import { AutoModelForSequenceClassification } from "../../src/models/auto";
 import { BertConfig } from "../../src/models/bert";
 import { Dropout, Linear, Module } from "../../src/nn";
@@ -93,7 +94,9 @@ describe("devices", () => {
       expect(lines.length).toBe(1);
       // The GEMM: the native one where built (its BLAS threads follow the kit's), else why not, and how to get it.
       if ("gemm" in loadNativeGemm() && !process.env.KIT_GEMM) {
-        expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\+ (OpenBLAS \\d+\\.\\d+\\.\\d+ \\(\\w+, ${t}\\)|Accelerate .*) \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\)$`));
+        // The same addon's GELU and dropout masks, unless KIT_ELEMENTWISE=js (or a build that predates them).
+        const elementwise = nativeElementwiseWanted().native !== null ? " \\+ native GELU/dropout \\(KIT_ELEMENTWISE\\)" : "";
+        expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\+ (OpenBLAS \\d+\\.\\d+\\.\\d+ \\(\\w+, ${t}\\)|Accelerate .*)${elementwise} \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\)$`));
       } else {
         expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\); GEMM: the wasm backend's own`));
       }

@@ -4,21 +4,12 @@
 // (other dtypes, general batch broadcasting, empty matrices, prelu, a bias that is not [n]) goes to the
 // kernel it replaced, which also raises the package's errors.
 import * as tf from "@tensorflow/tfjs-core";
-import { heapMemory, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
 import { markKitBatchMatMul } from "./kernels";
 import { setFastTransposedMatMul } from "../matmul-capability";
 import type { NativeGemm } from "./native-gemm";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
-
-let heapCache: { buffer: ArrayBufferLike; floats: Float32Array } | null = null;
-
-/** The heap as floats; remade only when the memory grew (which replaces its buffer). */
-function heapFloats(backend: WasmBackendLike): Float32Array {
-  const buffer = heapMemory(backend).buffer;
-  if (heapCache === null || heapCache.buffer !== buffer) heapCache = { buffer, floats: new Float32Array(buffer) };
-  return heapCache.floats;
-}
 
 // tfjs-backend-wasm 4.22's FusableActivation numbers (kernels/types.ts); prelu (3) stays with the package.
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 4, sigmoid: 5, elu: 6 };

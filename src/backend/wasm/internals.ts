@@ -59,12 +59,17 @@ export function heapOutput(backend: WasmBackendLike, shape: number[]): { dataId:
   return backend.makeOutput(shape, "float32");
 }
 
+let heapCache: { buffer: ArrayBufferLike; floats: Float32Array } | null = null;
+
 /**
- * The whole heap as floats, made from the memory at each call: the heap grows (and in the threaded build may
- * grow from another thread), which replaces its buffer, so a view must never be kept across operations.
+ * The whole heap as floats. The heap grows (and in the threaded build may grow from another thread), which
+ * replaces its buffer: the view is remade whenever the buffer changed, so call this after anything that may
+ * allocate (heapOutput) and never keep the view across operations.
  */
 export function heapFloats(backend: WasmBackendLike): Float32Array {
-  return new Float32Array(heapMemory(backend).buffer);
+  const buffer = heapMemory(backend).buffer;
+  if (heapCache === null || heapCache.buffer !== buffer) heapCache = { buffer, floats: new Float32Array(buffer) };
+  return heapCache.floats;
 }
 
 /** Whether renewHeapId() can work with this version of the package. */

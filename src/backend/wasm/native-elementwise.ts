@@ -1,0 +1,174 @@
+// GELU and dropout masks on the native addon (native/elementwise.c, native/alea.c, built with the native GEMM
+// into native/build/gemm.node), on tensors where they lie in the wasm heap. GELU runs as the kernels
+// KitGelu / KitGeluGrad registered for the wasm backend (src/nn/functional.ts runs them when registered); the
+// masks are drawn by nativeUniformMask (src/nn/dropout.ts) from the model's Generator, bitwise the JS masks.
+// KIT_ELEMENTWISE=native|js chooses; unset, they follow the GEMM (KIT_GEMM=wasm turns all native code off).
+import * as tf from "@tensorflow/tfjs-core";
+import { KIT_GELU, KIT_GELU_GRAD } from "../kernel-names";
+import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
+import type { AleaState, Generator } from "../../utils/random";
+
+/** What native/elementwise.c and native/alea.c export. Byte offsets into the heap. */
+export interface NativeElementwise {
+  /** y = x * Phi(x); y is x or apart from it. */
+  gelu(heap: Float32Array, xByte: number, yByte: number, n: number): void;
+  /** dx = dy * (Phi(x) + x phi(x)); dx is dy, x, or apart from both. */
+  geluGrad(heap: Float32Array, dyByte: number, xByte: number, dxByte: number, n: number): void;
+  /** n alea draws as a mask (scale where the draw is below keep, else 0); state [c, s0, s1, s2] advanced in place. */
+  aleaMask(heap: Float32Array, outByte: number, n: number, keep: number, scale: number, state: Float64Array): void;
+}
+
+/** The addon's elementwise functions, or null when its build predates them. */
+export function elementwiseOf(addon: object): NativeElementwise | null {
+  const a = addon as Partial<NativeElementwise>;
+  return typeof a.gelu === "function" && typeof a.geluGrad === "function" && typeof a.aleaMask === "function"
+    ? (a as NativeElementwise)
+    : null;
+}
+
+export const ELEMENTWISE_MODES = ["native", "js"] as const;
+export type ElementwiseMode = (typeof ELEMENTWISE_MODES)[number];
+
+/**
+ * The addon's GELU and masks if KIT_ELEMENTWISE asks for them: "js" (TF.js's ops and JS masks) gives null,
+ * unset follows KIT_GEMM (null for KIT_GEMM=wasm), "native" throws when the addon lacks them. Throws on an
+ * unknown value.
+ */
+export function nativeElementwiseWanted(env: NodeJS.ProcessEnv = process.env): { native: NativeElementwise | null; why?: string } {
+  const raw = env.KIT_ELEMENTWISE?.trim();
+  if (raw && !(ELEMENTWISE_MODES as readonly string[]).includes(raw)) {
+    throw new Error(
+      `KIT_ELEMENTWISE=${raw}: expected "native" (GELU and dropout masks in the native addon, native/elementwise.c ` +
+        `and native/alea.c) or "js" (TF.js's ops and masks drawn in JS); unset it to follow KIT_GEMM.`,
+    );
+  }
+  const mode = raw as ElementwiseMode | undefined;
+  if (mode === "js") return { native: null, why: "KIT_ELEMENTWISE=js" };
+  if (mode === undefined && gemmModeWanted(env) === "wasm") return { native: null, why: "KIT_GEMM=wasm" };
+  const got = loadNativeGemm();
+  const native = "gemm" in got ? elementwiseOf(got.gemm) : null;
+  if (native !== null) return { native };
+  const why = "gemm" in got ? "native/build/gemm.node predates them: rebuild it" : got.why;
+  if (mode === "native") {
+    throw new Error(`KIT_ELEMENTWISE=native: the native GELU and dropout masks are not available (${why}). To get them: ${NATIVE_GEMM_HOW}; or unset KIT_ELEMENTWISE.`);
+  }
+  return { native: null, why };
+}
+
+type KernelFunc = tf.KernelConfig["kernelFunc"];
+
+const calls = { gelu: 0, geluGrad: 0, masks: 0 };
+
+/** How many GELUs, GELU gradients and dropout masks the addon has computed in this process. */
+export function nativeElementwiseCalls(): { gelu: number; geluGrad: number; masks: number } {
+  return { ...calls };
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+function float32(t: tf.TensorInfo, kernel: string): void {
+  if (t.dtype !== "float32") throw new Error(`${kernel}: expected a float32 tensor, got ${t.dtype} (cast it first)`);
+}
+
+function geluKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    float32(x, KIT_GELU);
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, x.shape);
+    // After heapOutput: it may grow the heap.
+    native.gelu(heapFloats(b), heapOffset(b, x.dataId), heapOffset(b, out.dataId), size(x.shape));
+    calls.gelu++;
+    return out;
+  };
+}
+
+function geluGradKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    float32(dy, KIT_GELU_GRAD);
+    float32(x, KIT_GELU_GRAD);
+    if (size(dy.shape) !== size(x.shape)) {
+      throw new Error(`${KIT_GELU_GRAD}: dy ${JSON.stringify(dy.shape)} and x ${JSON.stringify(x.shape)} differ in size`);
+    }
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, x.shape);
+    native.geluGrad(heapFloats(b), heapOffset(b, dy.dataId), heapOffset(b, x.dataId), heapOffset(b, out.dataId), size(x.shape));
+    calls.geluGrad++;
+    return out;
+  };
+}
+
+let installed: NativeElementwise | null = null;
+let active = false;
+
+function registerGelu(native: NativeElementwise): void {
+  for (const [kernelName, kernelFunc] of [
+    [KIT_GELU, geluKernel(native)],
+    [KIT_GELU_GRAD, geluGradKernel(native)],
+  ] as const) {
+    if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  }
+}
+
+function unregisterGelu(): void {
+  for (const name of [KIT_GELU, KIT_GELU_GRAD]) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+}
+
+/** Register the native GELU kernels for wasm and turn the native masks on. Idempotent. */
+export function installNativeElementwise(native: NativeElementwise): void {
+  installed = native;
+  setNativeElementwise(true);
+}
+
+/**
+ * Switch the native GELU and masks on (true) or off (false) in this process, e.g. to time both in one run;
+ * returns the previous setting. Needs installNativeElementwise() first for true.
+ */
+export function setNativeElementwise(on: boolean): boolean {
+  const previous = active;
+  if (on && installed === null) throw new Error("setNativeElementwise(true): the native addon's GELU is not installed (installNativeElementwise)");
+  if (on) registerGelu(installed!);
+  else unregisterGelu();
+  active = on;
+  return previous;
+}
+
+/** Whether GELU and dropout masks run natively now. */
+export function nativeElementwiseActive(): boolean {
+  return active;
+}
+
+const stateBuffer = new Float64Array(4);
+
+/**
+ * A dropout mask tensor of `shape` (scale where the draw is below keep, else 0) written by the native addon
+ * straight into the wasm heap from `gen`'s next draws, bitwise what gen.uniformMask would give; `gen` goes on
+ * after them. Null (nothing drawn) when the native masks are off or the wasm backend is not active.
+ */
+export function nativeUniformMask(shape: number[], keep: number, scale: number, gen: Generator): tf.Tensor | null {
+  const backend = activeWasmBackend();
+  if (!active || installed === null || backend === null) return null;
+  const native = installed;
+  const out = heapOutput(backend, shape);
+  const tensor = tf.engine().makeTensorFromTensorInfo(out);
+  try {
+    gen.drawInBulk((state: AleaState) => {
+      stateBuffer[0] = state.c;
+      stateBuffer[1] = state.s0;
+      stateBuffer[2] = state.s1;
+      stateBuffer[3] = state.s2;
+      native.aleaMask(heapFloats(backend), heapOffset(backend, out.dataId), size(shape), keep, scale, stateBuffer);
+      return { c: stateBuffer[0]!, s0: stateBuffer[1]!, s1: stateBuffer[2]!, s2: stateBuffer[3]! };
+    });
+  } catch (err) {
+    tensor.dispose();
+    throw err;
+  }
+  calls.masks++;
+  return tensor;
+}
