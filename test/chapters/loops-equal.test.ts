@@ -38,5 +38,5 @@ describe("chapters' loop vs the library's loop", () => {
     const weights = (run: string) => readFileSync(join(root, run, "model.safetensors"));
     expect(weights("chapters").length).toBeGreaterThan(4_000_000 * 4);
     expect(weights("chapters").equals(weights("library"))).toBe(true);
-  }, 240_000);
+  }, 600_000); // ~1 min on an idle 2-core machine; the limit only catches a hang (a loaded machine took 4 min)
 });
