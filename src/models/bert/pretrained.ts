@@ -2,14 +2,13 @@
 // gamma/beta renamed to weight/bias, pre-training heads (cls.*) dropped and reported, a bare BertModel
 // checkpoint gets the "bert." prefix, missing tensors (a new classifier) initialised as _init_weights does
 // and listed in a warning, and a classifier of another size refused unless ignoreMismatchedSizes.
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { resolvePretrainedFile } from "../../hub";
 import { ShapeMismatchError } from "../../nn/module";
 import { Generator } from "../../utils/random";
 import type { HostTensor } from "../../utils/safetensors";
 import { loadCheckpointTensors } from "../checkpoint";
-import { BertConfig, type BertConfigFields, type JsonValue } from "./config";
+import { readBertConfigFile, type BertConfig, type BertConfigFields } from "./config";
 import { BertForSequenceClassification, type LoadingInfo } from "./sequence-classification";
 
 export type FromPretrainedOptions = Partial<BertConfigFields> & {
@@ -46,13 +45,9 @@ async function resolveWeightsDir(repoOrDir: string): Promise<string> {
   );
 }
 
+/** The checkpoint's config.json, read and checked (errors name the file and the field). */
 export async function loadConfig(repoOrDir: string): Promise<BertConfig> {
-  const path = (await resolvePretrainedFile(repoOrDir, "config.json"))!;
-  const json = JSON.parse(await readFile(path, "utf8")) as Record<string, JsonValue>;
-  if (json.model_type !== undefined && json.model_type !== "bert") {
-    throw new Error(`${path}: model_type is "${String(json.model_type)}"; only "bert" checkpoints are supported`);
-  }
-  return BertConfig.fromJSON(json);
+  return readBertConfigFile((await resolvePretrainedFile(repoOrDir, "config.json"))!);
 }
 
 export async function fromPretrained(repoOrDir: string, options: FromPretrainedOptions = {}): Promise<BertForSequenceClassification> {
