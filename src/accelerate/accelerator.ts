@@ -263,13 +263,13 @@ export class Accelerator {
     // One allReduce: a presence flag per parameter, then every dense gradient (zeros where absent). A
     // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
     // anywhere is averaged with zeros for the processes that lack it. On wasm the gradients travel from the
-    // backend's heap and their averages are written back there in place: no 13 MB message to gather and
-    // scatter (BERT-Mini), no tensor per gradient. Elsewhere, or for a tensor that shares its buffer, a copy.
+    // backend's heap and their averages are written back there in place: no message of every gradient to
+    // gather and scatter, no tensor per gradient. Elsewhere, or for a tensor that shares its buffer, a copy.
     const flags = Float32Array.from(trainable, (p) => (p.grad !== null ? 1 : 0));
     const writers = dense.map((p) => (p.grad ? inPlaceWriter(p.grad) : null));
     const values = dense.map((p, k) => writers[k]?.values ?? (p.grad ? new Float32Array(p.grad.dataSync()) : new Float32Array(sizeOf(p.shape))));
-    // Only the embedding rows this process used travel; scanning or rebuilding the whole table in JS cost as
-    // much as a fifth of a BERT-Tiny step.
+    // Only the embedding rows this process used travel: the table is most of a small BERT's parameters, and
+    // scanning or rebuilding it in JS costs a large share of a step (bench/NOTES.md).
     const local = sparse.map((p) => (p.grad ? usedRows(p.grad) : { used: new Int32Array(0), local: new Float32Array(0) }));
     // Issued together, run in this order on every rank (the group serialises its collectives).
     const [, ...reduced] = await Promise.all([

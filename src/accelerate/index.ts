@@ -1,5 +1,6 @@
+// 🤗 Accelerate as the course uses it: the Accelerator, `accelerate launch` / notebook_launcher (launch), and
+// the process group underneath (torch.distributed's role). The CLI's config helpers stay internal.
 export { Accelerator, PreparedDataLoader, type AcceleratorOptions, type Gatherable, type Prepared } from "./accelerator";
-export { shardBatches, shardLength, type ShardOptions } from "./batch-sampler-shard";
 export {
   initProcessGroup,
   ProcessGroupError,
@@ -10,6 +11,5 @@ export {
   type Json,
   type Transferable,
 } from "./process-group";
-export { launch, launchProcesses, findFreePort, LaunchError, type LaunchOptions, type LaunchResult, type RankFailure } from "./launch";
-export { accelerateCli, askConfig, configToYaml, defaultConfigFile, makeConfig, readConfig, writeConfig, type AccelerateConfig } from "./config";
-export { readDistributedEnv, type DistributedEnv } from "./env";
+export { launch, launchProcesses, LaunchError, type LaunchFunctionOptions, type LaunchOptions, type LaunchResult, type RankFailure } from "./launch";
+export type { AccelerateConfig } from "./config";

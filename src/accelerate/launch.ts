@@ -40,15 +40,13 @@ export interface LaunchOptions {
  * Every process: a 64 MB young generation (semi-space; V8's default grows to 16 MB). A training step makes tens of
  * thousands of short-lived tensor objects, and those kept from the forward pass for the backward survive two
  * scavenges of a small young generation: promoted, they fill the old one with garbage that only mark-compact
- * collections reclaim. Measured on BERT-Mini, 2 processes on 2 cores (CPU profiles of rank 0, 14 steps): GC on
- * the main thread 29-41 -> 6-8 ms a step; 32 MB gave 7.6. Costs at most 3 x 64 MB of address space a process.
+ * collections reclaim. Costs at most 3 x 64 MB of address space a process.
  *
  * When they take every core (the launcher's one process per core), V8's concurrent marking threads have no
  * idle core to run on: they take the other rank's, which then arrives late at the gradient exchange. And
  * incremental marking finishes its collections in tasks, which run when a rank waits in that exchange: the wait
- * grows by the collection. Marking on the main thread, in one go, avoids both. Measured on BERT-Mini, 2 processes
- * on 2 cores, 4 interleaved pairs of 20-step runs: 11.96-13.01 -> 12.24-12.97 examples/s (mean +2.4 %, median
- * +4 %), the exchange 90-111 -> 54-63 ms; one process on its own: no measurable change (bench/NOTES.md).
+ * grows by the collection. Marking on the main thread, in one go, avoids both. What each flag gained is in
+ * bench/NOTES.md (data parallel, sessions 3 and 4).
  */
 export function gcFlagsFor(localCount: number, cores = os.availableParallelism()): string[] {
   const youngGeneration = [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--min-semi-space-size=${SEMI_SPACE_MB}`];

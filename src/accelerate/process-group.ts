@@ -9,12 +9,12 @@
 // run to run. A ring's reduce-scatter would also be deterministic, but only if every chunk is summed in
 // the same order, which the star gets for free.
 //
-// Two processes (the kit's usual case: one per core) are each other's only peer, so both send at once and
-// both combine: one transfer instead of the star's upload, combine and download one after the other. Both
-// run the same combine on the same bytes in rank order, so the results are still bitwise identical. Their
-// allReduce, the data-parallel step's big message, goes further: each rank reduces one half and sends it
-// back (reduce-scatter, then all-gather), so each adds half the elements; every element is still reduced
-// once, in rank order, and the other rank receives those very bytes.
+// One exception, for the data-parallel step's big message: two processes (the kit's usual case, one per core)
+// allReduce by halves (reduce-scatter, then all-gather): each rank reduces one half and sends it back, so both
+// cores add at once and the arrays travel from and into where they are. Every element is still reduced once,
+// in rank order, and the other rank receives those very bytes. It is kept because chapter 07 on MiniLM-L6 is
+// measurably slower without it (bench/NOTES.md, "One star, one sparse path"). Every other collective, on any
+// number of processes, is the star.
 //
 // Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
 // failed (an Abort message), so all of them reject with an error naming it, and every later collective
@@ -290,8 +290,8 @@ function reduceDense(contributions: Float32Array[], op: ReduceOp, worldSize: num
   const n = contributions[0]!.length;
   if (contributions.length === 2) {
     // Two contributions: their float64 sum, halved for the mean (exact), is rounded once by the store: the
-    // contract itself. Unrolled by 4, which V8 does not do: ~35 % faster, and this loop is the biggest part of
-    // a two-process exchange's CPU.
+    // contract itself, without a float64 buffer of the whole length. Unrolled by 4, which V8 does not do: this
+    // loop is the biggest part of a two-process exchange's CPU (bench/NOTES.md).
     const [a, b] = contributions as [Float32Array, Float32Array];
     const scale = op === "mean" ? 0.5 : 1;
     let i = 0;
@@ -339,7 +339,6 @@ function decodeRows(bytes: Uint8Array): SparseRows {
 }
 
 function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSize: number): RowsMessage {
-  if (parts.length === 2 && worldSize === 2 && parts.every((p) => strictlyAscending(p.indices))) return mergeRows(parts[0]!, parts[1]!, rowSize, op);
   const indices = sortedUnion(parts.map((p) => p.indices));
   const acc = new Float64Array(indices.length * rowSize);
   for (const p of parts) {
@@ -354,44 +353,6 @@ function reduceRows(parts: SparseRows[], rowSize: number, op: ReduceOp, worldSiz
   if (op === "mean") for (let i = 0; i < acc.length; i++) out.rows[i] = acc[i]! / worldSize;
   else out.rows.set(acc);
   return out;
-}
-
-/**
- * Two ranks' rows with ascending indices (what the Accelerator sends): one merge pass, each output row written
- * once, as the float64 sum (halved for the mean) rounded once, like reduceDense.
- */
-function mergeRows(a: SparseRows, b: SparseRows, rowSize: number, op: ReduceOp): RowsMessage {
-  const [ia, ib] = [a.indices, b.indices];
-  let count = 0;
-  for (let i = 0, j = 0; i < ia.length || j < ib.length; count++) {
-    if (j === ib.length || (i < ia.length && ia[i]! < ib[j]!)) i++;
-    else if (i === ia.length || ib[j]! < ia[i]!) j++;
-    else {
-      i++;
-      j++;
-    }
-  }
-  const out = rowsMessage(count, rowSize);
-  const scale = op === "mean" ? 0.5 : 1;
-  for (let i = 0, j = 0, k = 0; k < count; k++) {
-    const fromA = j === ib.length || (i < ia.length && ia[i]! <= ib[j]!);
-    const fromB = i === ia.length || (j < ib.length && ib[j]! <= ia[i]!);
-    out.indices[k] = fromA ? ia[i]! : ib[j]!;
-    const dst = k * rowSize;
-    const sa = i * rowSize;
-    const sb = j * rowSize;
-    if (fromA && fromB) for (let c = 0; c < rowSize; c++) out.rows[dst + c] = (a.rows[sa + c]! + b.rows[sb + c]!) * scale;
-    else if (fromA) for (let c = 0; c < rowSize; c++) out.rows[dst + c] = a.rows[sa + c]! * scale;
-    else for (let c = 0; c < rowSize; c++) out.rows[dst + c] = b.rows[sb + c]! * scale;
-    if (fromA) i++;
-    if (fromB) j++;
-  }
-  return out;
-}
-
-function strictlyAscending(xs: Int32Array): boolean {
-  for (let i = 1; i < xs.length; i++) if (xs[i]! <= xs[i - 1]!) return false;
-  return true;
 }
 
 /** The distinct values of several Int32Arrays, ascending. */
@@ -648,10 +609,9 @@ class TcpProcessGroup implements ProcessGroup {
   // ---- the one exchange every collective is made of -------------------------------------------------
 
   private exchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array): Promise<Uint8Array> {
-    return this.collective(kind, (seq, pending) => {
-      if (this.worldSize === 2) return this.pairExchange(kind, payload, combine, seq, pending);
-      return this.rank === 0 ? this.rootExchange(kind, payload, combine, seq, pending) : this.leafExchange(kind, payload, seq);
-    });
+    return this.collective(kind, (seq, pending) =>
+      this.rank === 0 ? this.rootExchange(kind, payload, combine, seq, pending) : this.leafExchange(kind, payload, seq),
+    );
   }
 
   /**
@@ -693,16 +653,17 @@ class TcpProcessGroup implements ProcessGroup {
       };
       this.failCurrent = (err) => finish(err);
       const isRoot = this.rank === 0;
-      const isPair = this.worldSize === 2;
       // Non-root ranks wait a little longer than rank 0, so that when rank 0 times out it can tell them
       // WHICH rank it was waiting for, which is more useful than "rank 0 did not answer".
       const grace = isRoot ? 0 : Math.min(2_000, Math.ceil(this.timeoutMs / 2));
       const timer = setTimeout(() => {
-        const waiting = isRoot || isPair ? [...pending] : [0];
+        // Rank 0 and a two-process allReduce know whom they wait for; any other rank waits for rank 0.
+        const knows = isRoot || pending.size > 0;
+        const waiting = knows ? [...pending] : [0];
         finish(
           new ProcessGroupError(
             `rank ${this.rank}: ${name} #${seq} timed out after ${this.timeoutMs} ms waiting for rank${waiting.length > 1 ? "s" : ""} ` +
-              `${waiting.join(", ")}${isRoot || isPair ? "" : " (the result)"} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
+              `${waiting.join(", ")}${knows ? "" : " (the result)"} (set KIT_COLLECTIVE_TIMEOUT_MS to wait longer)`,
             waiting[0] ?? null,
           ),
         );
@@ -712,21 +673,6 @@ class TcpProcessGroup implements ProcessGroup {
         (err: unknown) => finish(err instanceof ProcessGroupError ? err : new ProcessGroupError(String(err), null)),
       );
     });
-  }
-
-  /** Two processes: both send at once, and both combine the same bytes in rank order. */
-  private async pairExchange(kind: Kind, payload: Uint8Array, combine: (payloads: Uint8Array[]) => Uint8Array, seq: number, pending: Set<number>): Promise<Uint8Array> {
-    const peer = 1 - this.rank;
-    const socket = this.peerSocket(peer);
-    pending.add(peer);
-    // The send must be complete before combining: combine may write into this rank's own payload.
-    const [, m] = await Promise.all([this.sendTo(peer, socket, seq, kind, payload), this.recvFrom(peer, kind, seq)]);
-    pending.delete(peer);
-    const reply = combine(this.rank === 0 ? [payload, m.payload] : [m.payload, payload]);
-    // combine has read the peer's bytes; a reply that is the peer's payload (broadcast) is copied out by the
-    // caller in promise callbacks, which all run before the socket's next data event can reuse the buffer.
-    socket.recycle(m.payload);
-    return reply;
   }
 
   /**

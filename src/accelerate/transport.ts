@@ -282,8 +282,8 @@ const READ_BUFFER_BYTES = 1 << 20;
 /**
  * Connect to host:port, retrying while the listener is not up yet (rank 0 may start last). The socket reads
  * into one buffer of its own, handed to `reads`: by default Node allocates a fresh 64 KiB buffer per read,
- * 200 of them (13 MB of garbage) for one BERT-Mini gradient message (measured: 27 -> 22 full collections in
- * 20 steps on the rank that reads this way).
+ * 200 of them (13 MB of garbage) for one BERT-Mini gradient message, which V8 then collects in full
+ * collections during the step (bench/NOTES.md).
  */
 export async function connectWithRetry(host: string, port: number, deadline: number): Promise<{ socket: net.Socket; reads: ReadSink }> {
   let lastError = "";

@@ -12,8 +12,8 @@ import { validateRequest, type HubFileRequest } from "./types";
 export type { HubFileRequest, RepoType } from "./types";
 export { HubDownloadError, HubFileNotFoundError, type HubMissReason } from "./errors";
 export { mirrorDirs } from "./mirror";
-export { hubCacheDir, lookupCache, repoFolderName } from "./cache";
-export { hubEndpoint, hubFileUrl, isOffline, PROGRESS_THRESHOLD_BYTES, type DownloadOptions } from "./download";
+export { hubCacheDir } from "./cache";
+export type { DownloadOptions } from "./download";
 
 const FIX =
   "Fix: check the repo id and file name; or put the file in a mirror folder laid out as models/<repo>/<file> " +

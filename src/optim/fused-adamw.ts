@@ -1,6 +1,6 @@
 // AdamW's update as ONE pass over memory on the wasm backend. The TF.js op sequence of adamw.ts /
 // adamw-legacy.ts runs ~12 element-wise kernels per parameter, each a full pass over parameter-sized arrays
-// and most allocating a parameter-sized temporary: ~45 ms of a ~100 ms BERT-Tiny step. The kernel
+// and most allocating a parameter-sized temporary: a large share of a small model's step (bench/NOTES.md). The kernel
 // (assembly/adamw.ts, WebAssembly SIMD in the backend's own heap) does the same float32 operations in the
 // same order on each element (no fused multiply-add), with the same float32-rounded scalars, so its
 // results are bitwise those of the op sequence (test/optim/fused-adamw-*.test.ts); it just never

@@ -4,7 +4,6 @@ export { LegacyAdamW, type LegacyAdamWOptions } from "./adamw-legacy";
 export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from "./create-optimizer";
 export {
   Optimizer,
-  MOMENTS_ON_HOST_BYTES,
   type AdamHyperParams,
   type MomentsPlacement,
   type HostTensorData,

@@ -367,7 +367,7 @@ function toVariable(data: Float32Array, shape: number[]): tf.Variable {
 
 /**
  * Rows [row, row + n) of t. On wasm copied out of the heap directly: wasm's Slice kernel reads the WHOLE
- * input into JS first (tfjs-backend-wasm 4.22), which made 1 M-value chunks of BERT-Base cost 3.4 s a step.
+ * input into JS first (tfjs-backend-wasm 4.22), once per chunk: seconds a step on BERT-Base (bench/NOTES.md).
  */
 function sliceRows(t: tf.Tensor, row: number, n: number): tf.Tensor {
   const shape = [n, ...t.shape.slice(1)];

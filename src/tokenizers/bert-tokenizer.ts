@@ -340,7 +340,7 @@ export class BertTokenizer {
 
 /**
  * WordPiece of a word depends on the word alone, and running text repeats words: memoise the model's
- * word -> pieces step (bounded). Measured on MRPC: 10-20% less time (the normalizer takes most of the rest).
+ * word -> pieces step (bounded); what it saves on MRPC is in bench/NOTES.md.
  */
 function cacheWordPieces(backend: Tokenizer, maxEntries = 100_000): void {
   const model = backend.model;

@@ -76,7 +76,7 @@ describe.each([2, 3])("process group with %i processes", (n) => {
       expect(rows.length).toBe(union.length * 4);
       union.forEach((row, k) => expect(bytesEqual(rows.subarray(k * 4, k * 4 + 4), dense.subarray(row * 4, row * 4 + 4))).toBe(true));
     }
-    // The same with ascending indices (merged, for two ranks) and the mean: bitwise the dense mean's rows.
+    // The same with ascending indices (what the Accelerator sends) and the mean: bitwise the dense mean's rows.
     const denseMean = f32(res[0]!.denseMean);
     for (const r of ranks) {
       expect(res[r]!.sortedSparseIndices).toEqual(union);

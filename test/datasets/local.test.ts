@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClassLabel, loadDataset, parseCsv, Value } from "../../src/datasets";
+import { ClassLabel, loadDataset, Value } from "../../src/datasets";
+import { parseCsv } from "../../src/datasets/readers/csv";
 import { HUB_MIRROR } from "../helpers/shared";
 
 const MRPC_VALIDATION = join(HUB_MIRROR, "datasets", "nyu-mll", "glue", "mrpc", "validation-00000-of-00001.parquet");

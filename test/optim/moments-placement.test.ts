@@ -6,7 +6,8 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Parameter } from "../../src/nn/parameter";
-import { MOMENTS_ON_HOST_BYTES, Optimizer, createOptimizer, type MomentsPlacement } from "../../src/optim";
+import { Optimizer, createOptimizer, type MomentsPlacement } from "../../src/optim";
+import { MOMENTS_ON_HOST_BYTES } from "../../src/optim/optimizer";
 import { RTOL, expectClose } from "../helpers/close";
 import { readReference } from "../helpers/shared";
 

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AutoTokenizer, TruncationError, truncateSequences, VERY_LARGE_INTEGER, type BertTokenizer } from "../../src/tokenizers/index";
+import { AutoTokenizer, TruncationError, type BertTokenizer } from "../../src/tokenizers/index";
+import { VERY_LARGE_INTEGER } from "../../src/tokenizers/bert-tokenizer";
+import { truncateSequences } from "../../src/tokenizers/truncation";
 import { TINY_CHECKPOINT } from "../helpers/shared";
 
 const vocabLines = readFileSync(join(TINY_CHECKPOINT, "vocab.txt"), "utf8").split("\n");

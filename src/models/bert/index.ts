@@ -1,11 +1,11 @@
-export { BertConfig, toCamelCase, toSnakeCase } from "./config";
+// BERT as transformers' modeling_bert / configuration_bert expose it to a user: the config, the base model,
+// the classification model and its from_pretrained / from_config / save_pretrained.
+export { BertConfig } from "./config";
 export type { BertConfigFields, JsonValue, ProblemType } from "./config";
-export { BertEmbeddings } from "./embeddings";
-export { BertAttention, BertSelfAttention, BertSelfOutput } from "./attention";
-export { BertEncoder, BertIntermediate, BertLayer, BertOutput } from "./layer";
-export { BertModel, BertPooler, FLOAT32_MIN, extendedAttentionMask } from "./bert-model";
+export { BertModel } from "./bert-model";
 export type { BertModelOutput } from "./bert-model";
 export { BertForSequenceClassification } from "./sequence-classification";
-export type { BertBatch, ForwardOptions, SequenceClassifierOutput } from "./sequence-classification";
-export { fromConfig, fromPretrained, loadConfig, savePretrained } from "./pretrained";
-export type { FromPretrainedOptions, LoadingInfo } from "./pretrained";
+export type { BertBatch, ForwardOptions, LoadingInfo, SequenceClassifierOutput } from "./sequence-classification";
+export { fromConfig, fromPretrained, loadConfig } from "./pretrained";
+export type { FromPretrainedOptions } from "./pretrained";
+export { savePretrained } from "./save-pretrained";

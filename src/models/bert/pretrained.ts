@@ -1,16 +1,15 @@
-// from_pretrained / save_pretrained for BertForSequenceClassification, with transformers' loading rules:
+// from_pretrained for BertForSequenceClassification, with transformers' loading rules:
 // gamma/beta renamed to weight/bias, pre-training heads (cls.*) dropped and reported, a bare BertModel
 // checkpoint gets the "bert." prefix, missing tensors (a new classifier) initialised as _init_weights does
 // and listed in a warning, and a classifier of another size refused unless ignoreMismatchedSizes.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { resolvePretrainedFile } from "../../hub";
 import { ShapeMismatchError } from "../../nn/module";
 import { Generator } from "../../utils/random";
-import { writeSafetensors, type HostTensor } from "../../utils/safetensors";
+import type { HostTensor } from "../../utils/safetensors";
 import { loadCheckpointTensors } from "../checkpoint";
-import { BertConfig, type BertConfigFields, type JsonValue } from "./config";
-import { BertForSequenceClassification } from "./sequence-classification";
+import { readBertConfigFile, type BertConfig, type BertConfigFields } from "./config";
+import { BertForSequenceClassification, type LoadingInfo } from "./sequence-classification";
 
 export type FromPretrainedOptions = Partial<BertConfigFields> & {
   numLabels?: number;
@@ -20,17 +19,6 @@ export type FromPretrainedOptions = Partial<BertConfigFields> & {
   ignoreMismatchedSizes?: boolean;
   /** Where the loading report goes (default console.warn); pass () => {} to silence it. */
   logger?: (message: string) => void;
-};
-
-export type LoadingInfo = {
-  /** The weights file read. */
-  source: string;
-  /** Initialised from the seed because the checkpoint lacks them. */
-  missingKeys: string[];
-  /** In the checkpoint but not used (pre-training heads, ...). */
-  unexpectedKeys: string[];
-  /** Re-initialised because of ignoreMismatchedSizes: name, checkpoint shape, model shape. */
-  mismatchedKeys: { name: string; checkpoint: number[]; model: number[] }[];
 };
 
 // Buffers transformers never loads as parameters (it ignores them on load too).
@@ -57,13 +45,9 @@ async function resolveWeightsDir(repoOrDir: string): Promise<string> {
   );
 }
 
+/** The checkpoint's config.json, read and checked (errors name the file and the field). */
 export async function loadConfig(repoOrDir: string): Promise<BertConfig> {
-  const path = (await resolvePretrainedFile(repoOrDir, "config.json"))!;
-  const json = JSON.parse(await readFile(path, "utf8")) as Record<string, JsonValue>;
-  if (json.model_type !== undefined && json.model_type !== "bert") {
-    throw new Error(`${path}: model_type is "${String(json.model_type)}"; only "bert" checkpoints are supported`);
-  }
-  return BertConfig.fromJSON(json);
+  return readBertConfigFile((await resolvePretrainedFile(repoOrDir, "config.json"))!);
 }
 
 export async function fromPretrained(repoOrDir: string, options: FromPretrainedOptions = {}): Promise<BertForSequenceClassification> {
@@ -138,19 +122,4 @@ export function fromConfig(config: BertConfig, options: { seed?: number } = {}):
   const model = new BertForSequenceClassification(config, { seed });
   model.initWeights(new Generator(seed).fork("init"));
   return model;
-}
-
-/** save_pretrained: config.json and model.safetensors (F32, metadata {"format": "pt"}) that transformers loads. */
-export async function savePretrained(model: BertForSequenceClassification, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const config = model.config.clone();
-  config.architectures = ["BertForSequenceClassification"];
-  config.torchDtype = "float32";
-  config.transformersVersion ??= "4.31.0";
-  const tensors = new Map<string, HostTensor>();
-  for (const [name, p] of model.namedParameters()) {
-    tensors.set(name, { dtype: "F32", shape: [...p.shape], data: (await p.variable.data()) as Float32Array });
-  }
-  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  await writeFile(join(dir, "config.json"), JSON.stringify(config.toJSON(), null, 2) + "\n");
 }

@@ -8,7 +8,7 @@ import { Module } from "../../nn/module";
 import { Generator } from "../../utils/random";
 import { BertModel } from "./bert-model";
 import type { BertConfig } from "./config";
-import { savePretrained, type LoadingInfo } from "./pretrained";
+import { savePretrained } from "./save-pretrained";
 
 /** One collated batch, keys as the collator (and transformers) name them; int32 tensors. */
 export type BertBatch = {
@@ -25,6 +25,17 @@ export type SequenceClassifierOutput = {
   poolerOutput?: tf.Tensor;
   /** [embeddings output, layer 1 output, ..., layer N output], with outputHiddenStates. */
   hiddenStates?: tf.Tensor[];
+};
+
+export type LoadingInfo = {
+  /** The weights file read. */
+  source: string;
+  /** Initialised from the seed because the checkpoint lacks them. */
+  missingKeys: string[];
+  /** In the checkpoint but not used (pre-training heads, ...). */
+  unexpectedKeys: string[];
+  /** Re-initialised because of ignoreMismatchedSizes: name, checkpoint shape, model shape. */
+  mismatchedKeys: { name: string; checkpoint: number[]; model: number[] }[];
 };
 
 export type ForwardOptions = { outputHiddenStates?: boolean; outputPoolerOutput?: boolean };
