@@ -15,11 +15,14 @@ import type { RunRecord } from "../src/training/run-record";
  * a fine-tuning run's metrics move by a point or so with them.
  */
 export const MEASURED_SEEDS: Readonly<Record<number, { accuracy: number; f1: number }>> = {
+  // 42 and 1 before the native GELU (28e8cb0), 2 with it (b9ac159): bench/python/results/kit-mrpc-seed*-run-record.json.
   42: { accuracy: 0.7818627450980392, f1: 0.8499156829679596 },
+  1: { accuracy: 0.7916666666666666, f1: 0.8580968280467446 },
+  2: { accuracy: 0.8284313725490197, f1: 0.8797250859106529 },
 };
 /**
  * The floor: a run must have learned, i.e. beat the majority class (0.684 / 0.812) by more than a seed's spread.
- * The issue's target (0.80 / 0.86) is not reached by the measured seed (README): it is reported, not checked.
+ * The issue's target (0.80 / 0.86) is reached by one of the three measured seeds, as in Python (README): it is reported, not checked.
  */
 export const FLOOR = { accuracy: 0.74, f1: 0.82 } as const;
 export const WIDEN = 0.02;
