@@ -81,14 +81,23 @@ export function expectSumClose(name: string, sumA: number, sumB: number, absSumB
 }
 
 /** Which part of §6 a tensor passed by: the rule against PyTorch's float32 value, or the float64 clause. */
-export type Clause = "rule" | "f64";
+/**
+ * "f64": within twice the reference run's own float32 error; "f64-spread": within twice the largest error of
+ * PyTorch's float32 runs on the BLAS kernels it runs on (bench/python/torch32_spread.py; see PyTorchSpread).
+ */
+export type Clause = "rule" | "f64" | "f64-spread";
+/** The largest |PyTorch float32 - f64| of a tensor over PyTorch's runs on several BLAS kernels, and which run. */
+export type PyTorchSpread = { err: number; run: string };
 export type ClauseReport = { ok: boolean; clause: Clause; message: string };
 
 /**
  * §6 for gradients and for parameters after optimizer steps (the only places the float64 clause applies):
  * the rule against PyTorch's float32 value `ref32`, else max|ours - f64| <= 2 * `torchErr` + atol over the
- * tensor, where `torchErr` is max|PyTorch float32 - f64| and atol is the rule's (from `ref32`). A failed rule
- * is reported even when the clause passes, so the message says why the clause was needed.
+ * tensor, where `torchErr` is max|PyTorch float32 - f64| and atol is the rule's (from `ref32`). `torchErr` is
+ * the reference run's error; where that run is only one draw of PyTorch's float32 error (the same PyTorch on
+ * another OpenBLAS kernel fails the clause it sets: bench/python/torch32_spread.py), `spread`, the largest
+ * error over PyTorch's runs, may stand in for it, and the report says so ("f64-spread"). A failed rule is
+ * reported even when a clause passes, so the message says why the clause was needed.
  */
 export function closeOrF64(
   ours: Nested | ArrayLike<number>,
@@ -96,6 +105,7 @@ export function closeOrF64(
   ref64: Nested | ArrayLike<number>,
   torchErr: number,
   kind: "grads" | "params",
+  spread?: PyTorchSpread,
 ): ClauseReport {
   const rule = closeReport(ours, ref32, RTOL[kind]);
   if (rule.ok) return { ok: true, clause: "rule", message: `passed by the rule (${rule.message})` };
@@ -115,5 +125,10 @@ export function closeOrF64(
   }
   const bound = 2 * torchErr + atol;
   const clause = `max|ours - f64| ${err.toExponential(3)} (element ${at}) vs 2 * PyTorch's ${torchErr.toExponential(3)} + atol ${atol.toExponential(2)} = ${bound.toExponential(3)}`;
-  return { ok: err <= bound, clause: "f64", message: `rule failed (${rule.message}); float64 clause: ${clause}` };
+  if (err <= bound || !spread || !(spread.err > torchErr)) {
+    return { ok: err <= bound, clause: "f64", message: `rule failed (${rule.message}); float64 clause: ${clause}` };
+  }
+  const wide = 2 * spread.err + atol;
+  const bySpread = `; over PyTorch's runs: 2 * ${spread.err.toExponential(3)} (${spread.run}) + atol = ${wide.toExponential(3)}`;
+  return { ok: err <= wide, clause: "f64-spread", message: `rule failed (${rule.message}); float64 clause: ${clause}${bySpread}` };
 }

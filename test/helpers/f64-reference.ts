@@ -1,9 +1,10 @@
 // ../shared/reference/tiny-v128-h32/f64/: the reference's three training runs in float64 (the truth to float32
 // precision) and PyTorch's own float32 error against it, per file and tensor (summary.json). What DESIGN.md
 // §6's ill-conditioned clause compares with; see closeOrF64 in close.ts.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../../src/utils/safetensors";
-import { flatten, type Nested } from "./close";
+import { flatten, type Nested, type PyTorchSpread } from "./close";
 import { PACKAGE_ROOT, TINY_REF_DIR, readReference } from "./shared";
 
 export const F64_DIR = join(TINY_REF_DIR, "f64");
@@ -18,7 +19,39 @@ export const F64_RUN: Record<string, string> = {
 type Summary = { max_abs_torch32_minus_f64: Record<string, Record<string, number>> };
 const summary = readReference<Summary>("tiny-v128-h32/f64/summary.json");
 
-export type F64File = { tensors: Map<string, Float64Array>; torchErr: (name: string) => number };
+export type F64File = {
+  tensors: Map<string, Float64Array>;
+  /** The reference run's max|PyTorch float32 - f64| for a tensor. */
+  torchErr: (name: string) => number;
+  /** The largest such error over PyTorch's float32 runs on several BLAS kernels (torch32-spread.json). */
+  spread: (name: string) => PyTorchSpread;
+};
+
+type Spread = {
+  runs: string[];
+  max_abs: Record<string, Record<string, PyTorchSpread>>;
+  step2_stats: Record<string, Record<string, Record<"sum" | "abs_sum" | "first", PyTorchSpread>>>;
+};
+/**
+ * bench/python/torch32_spread.py: the reference's PyTorch (1.13, whose run with OpenBLAS's Haswell kernel
+ * reproduces f64/summary.json's errors exactly) rerun on OpenBLAS's other x86 kernels, and PyTorch 2.13.
+ */
+export const TORCH32_SPREAD: Spread = JSON.parse(readFileSync(join(PACKAGE_ROOT, "test", "fixtures", "tiny-f64", "torch32-spread.json"), "utf8")) as Spread;
+
+function spreadOf(file: string): (name: string) => PyTorchSpread {
+  return (name) => {
+    const s = TORCH32_SPREAD.max_abs[file]?.[name];
+    if (!s) throw new Error(`test/fixtures/tiny-f64/torch32-spread.json has no ${file} / ${name}; rerun bench/python/torch32_spread.py`);
+    return s;
+  };
+}
+
+/** PyTorch's largest float32 error on a step-2 statistic (sum, abs-sum, first values) over the spread's runs. */
+export function step2StatSpread(run: string, name: string): Record<"sum" | "abs_sum" | "first", PyTorchSpread> {
+  const s = TORCH32_SPREAD.step2_stats[run]?.[name];
+  if (!s) throw new Error(`test/fixtures/tiny-f64/torch32-spread.json has no step-2 statistics for ${run} / ${name}`);
+  return s;
+}
 
 /** One f64 file (e.g. "grads_step1_wd0.0", "after_step3_legacy") with PyTorch's float32 error per tensor. */
 export async function readF64(file: string): Promise<F64File> {
@@ -35,7 +68,7 @@ export async function readF64(file: string): Promise<F64File> {
     if (e === undefined) throw new Error(`f64/summary.json: no PyTorch error for ${name} in ${file}`);
     return e;
   };
-  return { tensors: out, torchErr };
+  return { tensors: out, torchErr, spread: spreadOf(file) };
 }
 
 /** The f64 label of a reference.json fixture. */
@@ -65,5 +98,5 @@ export async function readF64Step2(run: string, recorded: Record<string, Nested>
     const r = flatten(ref32);
     return r.reduce((m, v, i) => Math.max(m, Math.abs(v - truth[i]!)), 0);
   };
-  return { tensors: out, torchErr };
+  return { tensors: out, torchErr, spread: spreadOf(`after_step2_${run}`) };
 }
