@@ -16,13 +16,10 @@
 // its order); test/backend/wasm-threads.test.ts checks it.
 import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pthreadWorkers } from "./wasm/internals";
-
-const require = createRequire(import.meta.url);
+import { pthreadWorkers, threadedBuildScripts } from "./wasm/internals";
 
 /** The threads count the wasm backend will use: KIT_WASM_THREADS, else one per available core (max 4). */
 export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env): number {
@@ -46,15 +43,11 @@ const LOAD_FROM_BLOB =
 
 /** Write (once per content) the two scripts the pthread workers load; returns the worker script's path. */
 function writeWorkerScripts(): string {
-  const outDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"));
-  const factory = require(path.join(outDir, "tfjs-backend-wasm-threaded-simd.js")) as { toString(): string };
-  const { wasmWorkerContents } = require(path.join(outDir, "tfjs-backend-wasm-threaded-simd.worker.js")) as {
-    wasmWorkerContents: string;
-  };
+  const { factorySource, workerContents: wasmWorkerContents } = threadedBuildScripts();
   if (!wasmWorkerContents.includes(LOAD_FROM_BLOB)) {
     throw new Error("this @tensorflow/tfjs-backend-wasm's worker script is not the one src/backend/wasm-threads.ts knows (4.22)");
   }
-  const main = `var WasmBackendModuleThreadedSimd = ${factory.toString()}`;
+  const main = `var WasmBackendModuleThreadedSimd = ${factorySource}`;
   const digest = createHash("sha256").update(main).update(wasmWorkerContents).digest("hex").slice(0, 16);
   const dir = path.join(os.tmpdir(), `full-training-kit-wasm-threads-${digest}`);
   const mainPath = path.join(dir, "main.js");

@@ -1,8 +1,10 @@
 // The ONE module that touches @tensorflow/tfjs-backend-wasm's private internals: its BackendWasm's tensor table
-// (dataIdMap, dataIdNextNumber), output allocation (makeOutput) and the emscripten module behind it (memory,
-// wasm.tfjs.* registry, PThread pool). They were read from 4.22.0, which package.json pins exactly: another
+// (dataIdMap, dataIdNextNumber), output allocation (makeOutput), the emscripten module behind it (memory,
+// wasm.tfjs.* registry, PThread pool) and the threaded build's unexported scripts (wasm-out/). They were read from 4.22.0, which package.json pins exactly: another
 // version may move any of them, and only this file then needs updating.
 import * as tf from "@tensorflow/tfjs-core";
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { Worker } from "node:worker_threads";
 
 interface WasmModuleLike {
@@ -109,4 +111,22 @@ export function heapId(backend: WasmBackendLike, dataId: object): number {
 export function pthreadWorkers(): Worker[] {
   const module = (tf.backend() as unknown as Partial<WasmBackendLike>).wasm;
   return [...(module?.PThread?.unusedWorkers ?? []), ...(module?.PThread?.runningWorkers ?? [])];
+}
+
+/**
+ * The threaded build's emscripten factory (its source text) and its pthread worker script, which the package
+ * keeps in wasm-out/ without exporting them; src/backend/wasm-threads.ts rewrites the worker to load from a file.
+ */
+export function threadedBuildScripts(): { factorySource: string; workerContents: string } {
+  const require = createRequire(import.meta.url);
+  const outDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"));
+  const factory = require(path.join(outDir, "tfjs-backend-wasm-threaded-simd.js")) as { toString(): string };
+  const { wasmWorkerContents } = require(path.join(outDir, "tfjs-backend-wasm-threaded-simd.worker.js")) as { wasmWorkerContents: string };
+  return { factorySource: factory.toString(), workerContents: wasmWorkerContents };
+}
+
+/** Whether the wasm backend's memory is shared (the threaded build's), and its size in bytes. */
+export function heapBuffer(backend: WasmBackendLike): { shared: boolean; byteLength: number } {
+  const buffer = heapMemory(backend).buffer;
+  return { shared: buffer instanceof SharedArrayBuffer, byteLength: buffer.byteLength };
 }

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { useBackend } from "../../../src/backend";
 import { matmul } from "../../../src/nn/functional";
 import { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "../../../src/backend/wasm/batch-matmul";
+import { activeWasmBackend, heapBuffer } from "../../../src/backend/wasm/internals";
 import { installWasmKernels, replacedBatchMatMul } from "../../../src/backend/wasm/kernels";
 import { Generator } from "../../../src/utils/random";
 
@@ -126,8 +127,7 @@ export function batchMatMulSuite(threads: 1 | 2): void {
     });
 
     it("runs on the build asked for and replaces the package's kernel", () => {
-      const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
-      expect(heap instanceof SharedArrayBuffer, "threaded build <=> shared memory").toBe(threads > 1);
+      expect(heapBuffer(activeWasmBackend()!).shared, "threaded build <=> shared memory").toBe(threads > 1);
       const stock = replacedBatchMatMul();
       expect(stock).toBeDefined();
       expect(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc).not.toBe(stock!.kernelFunc);
@@ -243,11 +243,10 @@ export function batchMatMulSuite(threads: 1 | 2): void {
       const b = randomTensor([4, 64, 65]);
       const before = tf.memory().numTensors;
       tf.matMul(a, b).dispose();
-      const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm;
-      const size = heap.HEAPU8.buffer.byteLength;
+      const size = heapBuffer(activeWasmBackend()!).byteLength;
       // 256 MiB more than the heap holds: malloc must grow the memory.
       const big = tf.zeros([size / 4 + 64 * 2 ** 20]);
-      expect(heap.HEAPU8.buffer.byteLength).toBeGreaterThan(size);
+      expect(heapBuffer(activeWasmBackend()!).byteLength).toBeGreaterThan(size);
       const c = tf.matMul(a, b);
       expectNearReference("after growth", c, reference(a, b));
       tf.dispose([big, c]);
