@@ -11,7 +11,7 @@
 // ill-conditioned classifier one). For such a tensor this test requires a third thing, named "wasm clause"
 // and NOT part of DESIGN.md §6: webgpu no less accurate than the kit's wasm path on the same fixtures,
 // max|webgpu − f64| <= 2 · max|wasm − f64| + atol (the §6 float64 clause with wasm in PyTorch's place).
-// As measured (bench/NOTES.md) three tensors fail even that, by 1.23x to 1.25x: layer.1.output.LayerNorm.bias
+// As measured (bench/NOTES.md) two tensors fail even that, by 1.23x to 1.25x: layer.1.output.LayerNorm.bias
 // after steps 1 and 3 (its element 31 has g = 1.8e-8, float32 noise) and, with legacy AdamW, pooler.dense.bias
 // after step 3. This test fails on them until the lead decides what §6 asks of such elements.
 import { execFile } from "node:child_process";
