@@ -1,0 +1,149 @@
+// The webgpu backend (Dawn, issue 17), each check in a child process because TF.js has one backend per
+// process. Without the webgpu package nothing may change; with it (CI installs it: .ci/run sets
+// KIT_REQUIRE_WEBGPU=1 so that a missing package fails here instead of skipping), the tiny reference's three
+// training fixtures run on whatever adapter Dawn finds (llvmpipe through OpenGL ES on a machine without a GPU)
+// and are compared with ../shared/reference by DESIGN.md §6: the rule against PyTorch's float32 values, or,
+// for gradients and parameters, the float64 clause. Every tensor's clause is printed.
+//
+// Gradients and parameters pass as test/training/parity.test.ts's do: the rule, else §6's float64 clause
+// (max|ours − f64| <= 2 · PyTorch's float32 error + atol), else that clause with PyTorch's float32 error taken
+// over its runs on several OpenBLAS kernels (closeOrF64's "f64-spread", bench/python/torch32_spread.py); the
+// report lists each tensor's clause and their counts. No other clause.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { readSafetensors } from "../../src/utils/safetensors";
+import { RTOL, closeOrF64, expectClose, type Clause } from "../helpers/close";
+import { F64_DIR, f64Run, readF64 } from "../helpers/f64-reference";
+import { PACKAGE_ROOT, TINY_REF_DIR } from "../helpers/shared";
+import { tinyRef } from "../training/fixtures";
+
+const run = promisify(execFile);
+const FIXTURES = join(PACKAGE_ROOT, "test", "backend", "fixtures");
+const installed = existsSync(join(PACKAGE_ROOT, "node_modules", "webgpu", "package.json"));
+const required = process.env.KIT_REQUIRE_WEBGPU === "1";
+
+async function child(script: string, args: string[], env: Record<string, string>, imports: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, [...imports.flatMap((m) => ["--import", m]), "--import", "tsx", join(FIXTURES, script), ...args], {
+    cwd: PACKAGE_ROOT,
+    env: { ...process.env, ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout.trim().split("\n").at(-1)!;
+}
+
+describe("without the webgpu package", () => {
+  it("selects and reports the backend as before, and lists the same backends as available", async () => {
+    const hide = join(FIXTURES, "hide-webgpu.mjs");
+    const out = JSON.parse(await child("backend-line.ts", [], { KIT_BACKEND: "" }, [hide])) as { device: string; lines: string[]; error: string };
+    expect(out.device).toBe("wasm");
+    expect(out.lines).toHaveLength(1);
+    // main's line: the GEMM and element-wise kernels in use after "wasm", or why not after the parenthesis.
+    expect(out.lines[0]).toMatch(/^Using TF\.js backend: wasm( \+ .+)? \(fastest installed; set KIT_BACKEND to change, \d+ threads? \(KIT_WASM_THREADS\)\)(; GEMM: .+)?$/);
+    expect(out.lines[0]).not.toMatch(/webgpu|Dawn/i);
+    expect(out.error).toMatch(/Backend "cuda" is not available\. Available here: wasm, cpu\./);
+    expect(out.error).toMatch(/webgpu \(webgpu\): the webgpu package \(Dawn\) is not installed; install it with `npm install --no-save webgpu@0\.6\.2`/);
+  }, 60_000);
+});
+
+describe.runIf(installed || required)("the webgpu backend (Dawn)", () => {
+  it("is installed where CI requires it", () => {
+    expect(installed, "KIT_REQUIRE_WEBGPU=1 but node_modules/webgpu is missing: run `npm install --no-save webgpu@0.6.2`").toBe(true);
+  });
+
+  it("names the adapter when forced, and is chosen automatically only on a hardware adapter", async () => {
+    const forced = JSON.parse(await child("backend-line.ts", [], { KIT_BACKEND: "webgpu" })) as { device: string; lines: string[] };
+    expect(forced.device).toBe("webgpu");
+    const m = /^Using TF\.js backend: webgpu \((.+) \((?:[^()]+, )?Dawn (Vulkan|Metal|D3D12|OpenGL ES)(, software adapter)?\); forced by KIT_BACKEND\)$/.exec(forced.lines[0] ?? "");
+    expect(m, `backend line: ${forced.lines[0]}`).not.toBeNull();
+    const software = m![3] !== undefined;
+    const auto = JSON.parse(await child("backend-line.ts", [], { KIT_BACKEND: "" })) as { device: string; error: string };
+    expect(auto.device).toBe(software ? "wasm" : "webgpu");
+    expect(auto.error).toMatch(/Available here: webgpu, wasm, cpu\./);
+  }, 120_000);
+
+  const labels = Object.keys(tinyRef.train);
+  let result: Promise<ChildResult> | null = null;
+  const training = (): Promise<ChildResult> =>
+    (result ??= child("webgpu-train.ts", labels, { KIT_BACKEND: "webgpu" }).then((s) => JSON.parse(s) as ChildResult));
+
+  it("trains: loss finite, numTensors flat over steps, the same seed gives the same losses", async () => {
+    const r = await training();
+    expect(r.backend).toBe("webgpu");
+    expect(r.seededA.losses.every(Number.isFinite)).toBe(true);
+    expect(new Set(r.seededA.numTensors).size, `numTensors ${r.seededA.numTensors}`).toBe(1);
+    expect(r.seededB.losses).toEqual(r.seededA.losses);
+    for (const label of labels) expect(new Set(r.parity[label]!.numTensors).size, `${label}: numTensors ${r.parity[label]!.numTensors}`).toBe(1);
+  }, 300_000);
+
+  for (const label of labels) {
+    const fixture = tinyRef.train[label]!;
+    const run64 = f64Run(label);
+
+    it(`${label}: forward and loss before each of 3 steps, and after them, close to PyTorch`, async () => {
+      const p = (await training()).parity[label]!;
+      fixture.steps.forEach((s, k) => {
+        expectClose(`step ${k + 1} loss`, [p.lossBefore[k]!], [s.loss_before_update], RTOL.loss);
+        expectClose(`step ${k + 1} logits`, p.logitsBefore[k]!, s.logits_before_update, RTOL.logits);
+      });
+      expectClose("loss after 3 steps", [p.lossAfterAll], [fixture.loss_after_all_steps], RTOL.loss);
+      expectClose("logits after 3 steps", p.logitsAfterAll, fixture.logits_after_all_steps, RTOL.logits);
+    }, 300_000);
+
+    it(`${label}: all 41 step-1 gradients and parameters after steps 1 and 3, by the rule, the float64 clause or PyTorch's spread`, async () => {
+      const p = (await training()).parity[label]!;
+      // PyTorch's float32 values: the reference's state files where it has them, else f64/'s float32 runs
+      // (the legacy fixture's states, and every fixture's step-1 gradients in full).
+      const states = (step: number): string => {
+        const file = fixture.steps[step - 1]!.state_file;
+        return file ? join(TINY_REF_DIR, file) : join(F64_DIR, `torch32_after_step${step}_${run64}.safetensors`);
+      };
+      const checks: [string, Record<string, number[]>, "grads" | "params", string][] = [
+        [`grads_step1_${run64}`, p.grads, "grads", join(F64_DIR, `torch32_grads_step1_${run64}.safetensors`)],
+        [`after_step1_${run64}`, p.paramsAfter[0]!, "params", states(1)],
+        [`after_step3_${run64}`, p.paramsAfter[1]!, "params", states(3)],
+      ];
+      const byClause: Record<Clause, string[]> = { rule: [], f64: [], "f64-spread": [] };
+      const failures: string[] = [];
+      for (const [file, ours, kind, f32File] of checks) {
+        const ref32 = (await readSafetensors(f32File)).tensors;
+        const f64 = await readF64(file);
+        expect(Object.keys(ours).sort(), file).toEqual([...f64.tensors.keys()].sort());
+        expect([...ref32.keys()].sort(), f32File).toEqual([...f64.tensors.keys()].sort());
+        for (const [name, mine] of Object.entries(ours)) {
+          const r = closeOrF64(mine, ref32.get(name)!.data as Float32Array, f64.tensors.get(name)!, f64.torchErr(name), kind, f64.spread(name));
+          if (r.ok) byClause[r.clause].push(r.clause === "rule" ? `${file} ${name}` : `${file} ${name}: ${r.message}`);
+          else failures.push(`${file} ${name}: ${r.message}`);
+        }
+      }
+      const counts = `rule ${byClause.rule.length}, f64 ${byClause.f64.length}, f64-spread ${byClause["f64-spread"].length}, failed ${failures.length}`;
+      console.log(
+        `webgpu ${label}, clause per tensor (${counts}):\n` +
+          `  by the float64 clause:\n    ${byClause.f64.join("\n    ") || "none"}\n` +
+          `  by the float64 clause with PyTorch's spread:\n    ${byClause["f64-spread"].join("\n    ") || "none"}\n` +
+          `  by the rule: the ${byClause.rule.length} others`,
+      );
+      expect(failures, failures.join("\n")).toEqual([]);
+      expect(byClause.rule.length + byClause.f64.length + byClause["f64-spread"].length).toBe(3 * tinyRef.parameter_names_in_order.length);
+    }, 300_000);
+  }
+});
+
+type ParityRun = {
+  lossBefore: number[];
+  logitsBefore: number[][];
+  grads: Record<string, number[]>;
+  paramsAfter: Record<string, number[]>[];
+  numTensors: number[];
+  lossAfterAll: number;
+  logitsAfterAll: number[];
+};
+type ChildResult = {
+  backend: string;
+  device: string;
+  parity: Record<string, ParityRun>;
+  seededA: { losses: number[]; numTensors: number[] };
+  seededB: { losses: number[]; numTensors: number[] };
+};
