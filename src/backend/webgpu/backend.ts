@@ -2,6 +2,7 @@
 // when it is imported, and then asks for an adapter without featureLevel "compatibility" (so never finds
 // llvmpipe's): we register the backend ourselves on the adapter findAdapter() chose.
 import * as tf from "@tensorflow/tfjs-core";
+import { installAccurateMath } from "./accurate-math";
 import { adapterLine, findAdapter, loadDawn, type FoundAdapter } from "./adapter";
 
 type TensorData = { values: unknown; dtype: string };
@@ -49,6 +50,7 @@ export async function activateWebgpu(): Promise<string | null> {
       const device = await adapter.requestDevice({ requiredLimits: deviceLimits(adapter) });
       const backend = new WebGPUBackend(device, adapter.info);
       keepIntegersOnHost(backend as unknown as WebgpuBackendInternals);
+      installAccurateMath(backend);
       return backend;
     });
   }
