@@ -64,6 +64,13 @@ describe.runIf(installed || required)("the webgpu backend (Dawn)", () => {
     expect(auto.error).toMatch(/Available here: webgpu, wasm, cpu\./);
   }, 120_000);
 
+  it("computes exp, log and tanh to within 4 float32 ulps (src/backend/webgpu/accurate-math.ts)", async () => {
+    const r = JSON.parse(await child("webgpu-math.ts", [], { KIT_BACKEND: "webgpu" })) as Record<string, { package: number; accurate: number }>;
+    console.log(`webgpu, largest error in float32 ulps (the package's own / the kit's):\n  ${Object.entries(r).map(([k, v]) => `${k}: ${v.package} / ${v.accurate}`).join("\n  ")}`);
+    expect(Object.keys(r)).toEqual(["exp", "log", "log near 1", "tanh", "tanh near 0"]);
+    for (const [name, v] of Object.entries(r)) expect(v.accurate, name).toBeLessThan(4);
+  }, 120_000);
+
   const labels = Object.keys(tinyRef.train);
   let result: Promise<ChildResult> | null = null;
   const training = (): Promise<ChildResult> =>

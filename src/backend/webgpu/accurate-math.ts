@@ -3,7 +3,9 @@
 // 11 ulp at x = -10, log 5000 ulp at x ~ 1, and the package's tanh, (1 - e^-2|a|)/(1 + e^-2|a|), loses all
 // relative precision near 0 (2e5 ulp at 1e-6) where the CPU backends are within 1-3 ulp (bench/op-accuracy.ts).
 // BERT's training step cancels such errors into the Adam-moved biases beyond DESIGN.md §6 (bench/NOTES.md),
-// so every shader's exp(, log( and the tanh op are rewritten to the functions below before compilation.
+// so the element-wise (unary) and softmax shaders' exp(, log( and tanh are rewritten to the functions below
+// before compilation. Only those: the functions take f32, and other programs (a matMul's fused activation)
+// may call exp on vec4<f32>.
 
 /** WGSL: Cody-Waite reduction to |r| <= ln2/2, a degree-7 polynomial, then the exponent; ~1 ulp. */
 const WGSL = `
@@ -69,6 +71,9 @@ export function accurateUserCode(code: string, which: ReadonlySet<AccurateFuncti
 type Program = { shaderKey: string; getUserCode(): string };
 type ProgramRunner = { runWebGPUProgram(program: Program, ...rest: unknown[]): unknown };
 
+/** The programs whose user code is rewritten: tfjs-backend-webgpu's UnaryOpProgram and SoftmaxProgram (f32 only). */
+const REWRITTEN = /^(unary_|softmax)/;
+
 let active: ReadonlySet<AccurateFunction> = new Set(ACCURATE_FUNCTIONS);
 
 /** Which functions the programs run from now on use in their accurate form (all by default; bench/op-accuracy.ts compares). */
@@ -84,7 +89,7 @@ export function installAccurateMath(backend: object): void {
   const runner = backend as ProgramRunner;
   const run = runner.runWebGPUProgram.bind(runner);
   runner.runWebGPUProgram = (program, ...rest) => {
-    if (active.size > 0) {
+    if (active.size > 0 && REWRITTEN.test(program.shaderKey)) {
       const original = program.getUserCode();
       const code = accurateUserCode(original, active);
       if (code !== original) {
