@@ -14,6 +14,15 @@
 #include <node_api.h>
 #include "args.h"
 
+// Sums over a row in 8 interleaved partial sums (lane j % 8), added pairwise at the end: a fixed order, so the
+// same result at any vector width, and the loop vectorizes, where one running sum would be a chain of
+// dependent additions (4 cycles each).
+#define LANES 8
+
+static inline double addLanes(const double *s) {
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
 #define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -24,15 +33,24 @@ VECTOR_CLONES static void layerNormRows(const float *x, const float *w, const fl
                                         float *rstd, int64_t rows, int64_t cols, double eps) {
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
-    double sum = 0.0;
-    for (int64_t j = 0; j < cols; j++) sum += xr[j];
-    double mean = sum / (double)cols;
-    double squares = 0.0;
-    for (int64_t j = 0; j < cols; j++) {
-      double d = xr[j] - mean;
-      squares += d * d;
+    double sum[LANES] = {0}, squares[LANES] = {0};
+    int64_t j = 0;
+    for (; j + LANES <= cols; j += LANES) {
+      for (int k = 0; k < LANES; k++) sum[k] += xr[j + k];
     }
-    double rs = 1.0 / sqrt(squares / (double)cols + eps);
+    for (; j < cols; j++) sum[j % LANES] += xr[j];
+    double mean = addLanes(sum) / (double)cols;
+    for (j = 0; j + LANES <= cols; j += LANES) {
+      for (int k = 0; k < LANES; k++) {
+        double d = xr[j + k] - mean;
+        squares[k] += d * d;
+      }
+    }
+    for (; j < cols; j++) {
+      double d = xr[j] - mean;
+      squares[j % LANES] += d * d;
+    }
+    double rs = 1.0 / sqrt(addLanes(squares) / (double)cols + eps);
     float *hr = xhat + r * cols;
     float *yr = y + r * cols;
     for (int64_t j = 0; j < cols; j++) {
@@ -50,21 +68,23 @@ VECTOR_CLONES static void layerNormGradRows(const float *dy, const float *xhat, 
   for (int64_t r = 0; r < rows; r++) {
     const float *gr = dy + r * cols;
     const float *hr = xhat + r * cols;
-    double sumG = 0.0, sumGH = 0.0;
-    for (int64_t j = 0; j < cols; j++) {
-      double g = (double)gr[j] * w[j];
-      sumG += g;
-      sumGH += g * hr[j];
+    double sumG[LANES] = {0}, sumGH[LANES] = {0};
+    int64_t j = 0;
+    for (; j + LANES <= cols; j += LANES) {
+      for (int k = 0; k < LANES; k++) sumG[k] += (double)gr[j + k] * w[j + k];
     }
-    double meanG = sumG / (double)cols;
-    double meanGH = sumGH / (double)cols;
+    for (; j < cols; j++) sumG[j % LANES] += (double)gr[j] * w[j];
+    for (j = 0; j + LANES <= cols; j += LANES) {
+      for (int k = 0; k < LANES; k++) sumGH[k] += (double)gr[j + k] * w[j + k] * hr[j + k];
+    }
+    for (; j < cols; j++) sumGH[j % LANES] += (double)gr[j] * w[j] * hr[j];
+    double meanG = addLanes(sumG) / (double)cols;
+    double meanGH = addLanes(sumGH) / (double)cols;
     double rs = rstd[r];
     float *dr = dx + r * cols;
-    for (int64_t j = 0; j < cols; j++) {
+    for (j = 0; j < cols; j++) {
       double g = (double)gr[j] * w[j];
       dr[j] = (float)(rs * (g - meanG - hr[j] * meanGH));
-    }
-    for (int64_t j = 0; j < cols; j++) {
       dwSum[j] += (double)gr[j] * hr[j];
       dbSum[j] += gr[j];
     }

@@ -216,13 +216,15 @@ describe.runIf(built)("native LayerNorm (wasm)", () => {
     expect(rstd[5]).toBe(Math.fround(1 / Math.sqrt(Math.fround(EPS))));
   });
 
+  // On well-conditioned rows (on the hard ones the composite errs by 4.7e-2 on y, which any kernel would beat).
   it("no less accurate than the composite of TF.js ops it replaces, which runs when the kernels are off", () => {
-    const ref = reference(data, EPS);
+    const easy = inputs(false);
+    const ref = reference(easy, EPS);
     const before = nativeElementwiseCalls();
-    const composite = withNative(false, () => run(data, EPS));
+    const composite = withNative(false, () => run(easy, EPS));
     const after = nativeElementwiseCalls();
     expect(after.layerNorm + after.layerNormGrad, "native calls with the kernels off").toBe(before.layerNorm + before.layerNormGrad);
-    const native = withNative(true, () => run(data, EPS));
+    const native = withNative(true, () => run(easy, EPS));
     for (const name of ["y", "dx", "dw", "db"] as const) {
       const bound = { y: ref.yBound, dx: ref.dxBound, dw: ref.dwBound, db: ref.dbBound }[name];
       const n = worst(native[name], ref[name], bound);
