@@ -13,3 +13,7 @@ export const KIT_GELU_GRAD = "KitGeluGrad";
 export const KIT_LAYER_NORM = "KitLayerNorm";
 /** inputs { dy, xhat, rstd, weight } (the forward's); outputs [dx, dWeight, dBias]. */
 export const KIT_LAYER_NORM_GRAD = "KitLayerNormGrad";
+/** y = softmax(x) over the last axis; inputs { logits }. */
+export const KIT_SOFTMAX = "KitSoftmax";
+/** dx = y * (dy - sum(dy * y)) over the last axis; inputs { dy, y }. */
+export const KIT_SOFTMAX_GRAD = "KitSoftmaxGrad";

@@ -5,12 +5,12 @@
 // - embedding lookup: the stock gather gradient is UnsortedSegmentSum, missing on wasm and pathological on
 //   cpu; ours scatters the rows instead and zeroes the padding row (torch's padding_idx);
 // - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive), and one fused kernel
-//   each way where the backend has the kit's (native/elementwise.c on wasm); LayerNorm likewise
-//   (native/layer-norm.c).
+//   each way where the backend has the kit's (native/elementwise.c on wasm); LayerNorm and softmax likewise
+//   (native/layer-norm.c, native/softmax.c).
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import { fastTransposedMatMul } from "../backend/matmul-capability";
-import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD } from "../backend/kernel-names";
+import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD } from "../backend/kernel-names";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
@@ -197,6 +197,29 @@ export const gelu = tf.customGrad((...args: unknown[]) => {
   save([x, cdf]);
   const value = tf.mul(x, cdf);
   const gradFunc: GradFunc = (dy, [xs, cdfs]) => [geluGradComposite(dy, xs!, cdfs!)];
+  return { value, gradFunc };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Softmax over the last axis (torch.softmax(x, -1)). Where the backend registers the kit's kernels
+ * (KitSoftmax, KitSoftmaxGrad: the native addon on wasm) each direction is one kernel; elsewhere tf.softmax
+ * with TF.js's own gradient.
+ */
+export function softmax(x: tf.Tensor): tf.Tensor {
+  return x.dtype === "float32" && hasKernel(KIT_SOFTMAX) ? softmaxKernelOp(x) : tf.softmax(x, -1);
+}
+
+const softmaxKernelOp = tf.customGrad((...args: unknown[]) => {
+  const x = args[0] as tf.Tensor;
+  const save = args[1] as tf.GradSaveFunc;
+  const value = tf.engine().runKernel(KIT_SOFTMAX, { logits: x }) as tf.Tensor;
+  save([value]);
+  const gradFunc: GradFunc = (dy, [y]) => [
+    // The kernel may have been switched off since the forward pass (setNativeElementwise).
+    hasKernel(KIT_SOFTMAX_GRAD)
+      ? (tf.engine().runKernel(KIT_SOFTMAX_GRAD, { dy, y: y! }) as tf.Tensor)
+      : tf.tidy(() => tf.mul(y!, tf.sub(dy, tf.sum(tf.mul(dy, y!), -1, true)))),
+  ];
   return { value, gradFunc };
 }) as (x: tf.Tensor) => tf.Tensor;
 
