@@ -27,11 +27,18 @@ VECTOR_CLONES static void softmaxRows(const float *x, float *y, int64_t rows, in
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
     float *yr = y + r * cols;
-    float max = xr[0];
-    for (int64_t j = 1; j < cols; j++) max = xr[j] > max ? xr[j] : max;
-    for (int64_t j = 0; j < cols; j++) yr[j] = expNonPositive(xr[j] - max);
-    double sum[LANES] = {0};
+    float lanes[LANES];
+    for (int k = 0; k < LANES; k++) lanes[k] = xr[0];
     int64_t j = 0;
+    for (; j + LANES <= cols; j += LANES) {
+      for (int k = 0; k < LANES; k++) lanes[k] = xr[j + k] > lanes[k] ? xr[j + k] : lanes[k];
+    }
+    float max = lanes[0];
+    for (int k = 1; k < LANES; k++) max = lanes[k] > max ? lanes[k] : max;
+    for (; j < cols; j++) max = xr[j] > max ? xr[j] : max;
+    for (j = 0; j < cols; j++) yr[j] = expNonPositive(xr[j] - max);
+    double sum[LANES] = {0};
+    j = 0;
     for (; j + LANES <= cols; j += LANES) {
       for (int k = 0; k < LANES; k++) sum[k] += yr[j + k];
     }
