@@ -62,6 +62,16 @@ describe.runIf("gemm" in native)("KIT_GEMM on the wasm backend, native GEMM buil
     for (let i = 0; i < 3; i++) expect(Math.abs(blas.losses[i]! - wasm.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
   }, 240_000);
 
+  it("KIT_ELEMENTWISE=js with the native GEMM: TF.js's GELU, LayerNorm and softmax and JS masks, no leak", () => {
+    const js = steps({ KIT_GEMM: "native", KIT_ELEMENTWISE: "js", KIT_WASM_THREADS: "1" });
+    const blas = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "1" });
+    expect(js.nativeCalls).toBeGreaterThan(0);
+    expect(js.elementwise).toEqual({ gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, masks: 0 });
+    expect(js.tensors[2], "tf.memory().numTensors after step 3 vs step 1").toBe(js.tensors[0]);
+    // The same masks drawn in JS; only the element-wise kernels' rounding differs.
+    for (let i = 0; i < 3; i++) expect(Math.abs(js.losses[i]! - blas.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
+  }, 240_000);
+
   it("the native GEMM gives bitwise the same run for the same seed and thread count", () => {
     const first = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "2" });
     const second = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "2" });
