@@ -1,6 +1,6 @@
 // npm install / npm ci run this (package.json "install"): build the native addon (native/*.c: the system BLAS's
-// sgemm, the GELU kernels and the dropout masks for the wasm backend, src/backend/wasm/native-gemm.ts), with the
-// C compiler directly (no node-gyp, no python).
+// sgemm, the GELU, LayerNorm and softmax kernels and the dropout masks for the wasm backend,
+// src/backend/wasm/native-gemm.ts), with the C compiler directly (no node-gyp, no python).
 // It must never fail the install: without a compiler, Node's headers or the BLAS, it says so in one line and
 // the kit runs on the wasm backend's own GEMM.
 import { execFileSync } from "node:child_process";
@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SOURCES = ["gemm.c", "elementwise.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
+const SOURCES = ["gemm.c", "elementwise.c", "layer-norm.c", "softmax.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
 const outDir = path.join(root, "native", "build");
 const out = path.join(outDir, "gemm.node");
 const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then node scripts/build-native.mjs (npm install runs it)";
