@@ -1,16 +1,16 @@
-// The native LayerNorm's and softmax's effect (bench/NOTES.md, "Native LayerNorm" and "Native softmax"): their
-// kernels against TF.js's ops, switched in-process (only the chosen kernels are unregistered: GELU, the masks
-// and the other row kernel stay native in both) and interleaved (ABBA), medians.
-// `npx tsx bench/row-kernels-step.ts [--kernels layer-norm|softmax|both] [--shape minilm] [--ops 30] [--rounds 6]
+// The native LayerNorm's, softmax's and bias sums' effect (bench/NOTES.md, "Native LayerNorm", "Native softmax",
+// "Native bias sums"): their kernels against TF.js's ops, switched in-process (only the chosen kernels are
+// unregistered: GELU, the masks and the other row kernels stay native in both) and interleaved (ABBA), medians.
+// `npx tsx bench/row-kernels-step.ts [--kernels layer-norm|softmax|sum-rows|both] [--shape minilm] [--ops 30] [--rounds 6]
 // [--steps 2]`: --ops N times the block alone N times each (LayerNorm forward + backward on MiniLM's [520, 384],
 // softmax forward + backward on its attention scores [8, 12, 65, 65]); --rounds R x --steps S whole training
-// steps (batch 8 x 65, dropout 0.1, AdamW).
+// steps (batch 8 x 65, dropout 0.1, AdamW). sum-rows (the dense layers' bias gradients) has steps only (--ops 0).
 import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { layerNorm, softmax } from "../src/nn/functional";
 import { Generator } from "../src/utils/random";
-import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD } from "../src/backend/kernel-names";
+import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../src/backend/kernel-names";
 import { nativeElementwiseActive } from "../src/backend/wasm/native-elementwise";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
 import { backward } from "../src/nn/autograd";
@@ -20,7 +20,7 @@ import { median } from "./stats";
 
 const VARIANTS = ["TF.js ops", "native"] as const;
 type Variant = (typeof VARIANTS)[number];
-const KERNELS = { "layer-norm": [KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD], softmax: [KIT_SOFTMAX, KIT_SOFTMAX_GRAD] } as const;
+const KERNELS = { "layer-norm": [KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD], softmax: [KIT_SOFTMAX, KIT_SOFTMAX_GRAD], "sum-rows": [KIT_SUM_ROWS] } as const;
 export type Kernels = keyof typeof KERNELS | "both";
 
 /** Switches the chosen native kernels (their configs kept, to register them again) on and off. */
@@ -45,7 +45,7 @@ function interleaved(round: number): readonly Variant[] {
  * ms of one LayerNorm forward + backward on [520, 384] (eps 1e-12) or one softmax forward + backward on
  * [8, 12, 65, 65], per variant (each through tf.grads of sum(y * dy): that mul, sum and their gradients included).
  */
-export async function rowKernelOps(kernel: keyof typeof KERNELS, reps: number): Promise<Record<Variant, number[]>> {
+export async function rowKernelOps(kernel: "layer-norm" | "softmax", reps: number): Promise<Record<Variant, number[]>> {
   await useBackend("wasm");
   const use = kernelSwitch(kernel);
   const shape = kernel === "layer-norm" ? [520, 384] : [8, 12, 65, 65];
@@ -116,9 +116,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`${new Date().toISOString()} load average ${load()}`);
   const kernels = arg("--kernels", "both");
-  if (kernels !== "both" && !(kernels in KERNELS)) throw new Error(`--kernels: expected layer-norm, softmax or both, got "${kernels}"`);
-  const reps = Number(arg("--ops", "30"));
-  for (const kernel of kernels === "both" ? (["layer-norm", "softmax"] as const) : [kernels as keyof typeof KERNELS]) {
+  if (kernels !== "both" && !(kernels in KERNELS)) throw new Error(`--kernels: expected layer-norm, softmax, sum-rows or both, got "${kernels}"`);
+  const reps = kernels === "sum-rows" ? 0 : Number(arg("--ops", "30"));
+  for (const kernel of kernels === "both" ? (["layer-norm", "softmax"] as const) : [kernels as "layer-norm" | "softmax"]) {
     if (reps <= 0) break;
     const ops = await rowKernelOps(kernel, reps);
     const what = kernel === "layer-norm" ? "LayerNorm forward + backward on [520, 384]" : "softmax forward + backward on [8, 12, 65, 65]";

@@ -32,4 +32,5 @@ napi_status registerElementwise(napi_env env, napi_value exports);
 napi_status registerAlea(napi_env env, napi_value exports);
 napi_status registerLayerNorm(napi_env env, napi_value exports);
 napi_status registerSoftmax(napi_env env, napi_value exports);
+napi_status registerColumnSum(napi_env env, napi_value exports);
 #endif

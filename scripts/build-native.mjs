@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SOURCES = ["gemm.c", "elementwise.c", "layer-norm.c", "softmax.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
+const SOURCES = ["gemm.c", "elementwise.c", "layer-norm.c", "softmax.c", "column-sum.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
 const outDir = path.join(root, "native", "build");
 const out = path.join(outDir, "gemm.node");
 const HOW = "apt-get install libopenblas-dev libopenblas0-pthread build-essential (macOS: xcode-select --install), then node scripts/build-native.mjs (npm install runs it)";

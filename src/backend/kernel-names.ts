@@ -17,3 +17,5 @@ export const KIT_LAYER_NORM_GRAD = "KitLayerNormGrad";
 export const KIT_SOFTMAX = "KitSoftmax";
 /** dx = y * (dy - sum(dy * y)) over the last axis; inputs { dy, y }. */
 export const KIT_SOFTMAX_GRAD = "KitSoftmaxGrad";
+/** The sum over rows of x [rows, cols] (a dense layer's bias gradient); inputs { x }; output [cols]. */
+export const KIT_SUM_ROWS = "KitSumRows";

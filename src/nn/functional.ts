@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import { fastTransposedMatMul } from "../backend/matmul-capability";
-import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD } from "../backend/kernel-names";
+import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../backend/kernel-names";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
@@ -43,9 +43,14 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   // Inside a custom op every tensor lives until the enclosing backward() ends: free W^T (and the packed
   // copy XNNPACK caches for it on wasm) now, as the backward pass never reads it.
   const value = tf.tidy(() => tf.add(timesTransposed(x!, w!), b!));
-  const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), tf.sum(dy, 0)];
+  const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), biasGrad(dy)];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** dy summed over the rows: the kit's kernel where the backend has one (one pass, sums in double), else tf.sum. */
+function biasGrad(dy: tf.Tensor): tf.Tensor {
+  return dy.dtype === "float32" && dy.rank === 2 && hasKernel(KIT_SUM_ROWS) ? (tf.engine().runKernel(KIT_SUM_ROWS, { x: dy }) as tf.Tensor) : tf.sum(dy, 0);
+}
 
 const linearNoBias = tf.customGrad((...args: unknown[]) => {
   const [x, w] = args as tf.Tensor2D[];

@@ -6,12 +6,12 @@
 // bitwise the JS masks.
 // KIT_ELEMENTWISE=native|js chooses; unset, they follow the GEMM (KIT_GEMM=wasm turns all native code off).
 import * as tf from "@tensorflow/tfjs-core";
-import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD } from "../kernel-names";
+import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../kernel-names";
 import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
 import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
 import type { AleaState, Generator } from "../../utils/random";
 
-/** What native/elementwise.c, native/layer-norm.c, native/softmax.c and native/alea.c export. Byte offsets into the heap. */
+/** What native/elementwise.c, layer-norm.c, softmax.c, column-sum.c and alea.c export. Byte offsets into the heap. */
 export interface NativeElementwise {
   /** y = x * Phi(x); y is x or apart from it. */
   gelu(heap: Float32Array, xByte: number, yByte: number, n: number): void;
@@ -25,6 +25,8 @@ export interface NativeElementwise {
   softmax(heap: Float32Array, xByte: number, yByte: number, rows: number, cols: number): void;
   /** Per row: dx = y * (dy - sum(dy * y)); dx apart from dy and y. */
   softmaxGrad(heap: Float32Array, dyByte: number, yByte: number, dxByte: number, rows: number, cols: number): void;
+  /** out[j] = sum over r of x[r, j], accumulated in double; out [cols] apart from x [rows, cols]. */
+  sumRows(heap: Float32Array, xByte: number, outByte: number, rows: number, cols: number): void;
   /** n alea draws as a mask (scale where the draw is below keep, else 0); state [c, s0, s1, s2] advanced in place. */
   aleaMask(heap: Float32Array, outByte: number, n: number, keep: number, scale: number, state: Float64Array): void;
 }
@@ -32,7 +34,7 @@ export interface NativeElementwise {
 /** The addon's elementwise functions, or null when its build predates them. */
 export function elementwiseOf(addon: object): NativeElementwise | null {
   const a = addon as Partial<NativeElementwise>;
-  const names = ["gelu", "geluGrad", "layerNorm", "layerNormGrad", "softmax", "softmaxGrad", "aleaMask"] as const;
+  const names = ["gelu", "geluGrad", "layerNorm", "layerNormGrad", "softmax", "softmaxGrad", "sumRows", "aleaMask"] as const;
   return names.every((name) => typeof a[name] === "function") ? (a as NativeElementwise) : null;
 }
 
@@ -68,7 +70,7 @@ export function nativeElementwiseWanted(env: NodeJS.ProcessEnv = process.env): {
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
-const calls = { gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, masks: 0 };
+const calls = { gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 };
 
 /** How many GELUs, LayerNorms, softmaxes, their gradients and dropout masks the addon has computed in this process. */
 export function nativeElementwiseCalls(): {
@@ -78,6 +80,7 @@ export function nativeElementwiseCalls(): {
   layerNormGrad: number;
   softmax: number;
   softmaxGrad: number;
+  sumRows: number;
   masks: number;
 } {
   return { ...calls };
@@ -230,10 +233,24 @@ function softmaxGradKernel(native: NativeElementwise): KernelFunc {
   };
 }
 
+function sumRowsKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    float32(x, KIT_SUM_ROWS);
+    if (x.shape.length !== 2) throw new Error(`${KIT_SUM_ROWS}: expected a 2-D tensor [rows, cols], got shape ${JSON.stringify(x.shape)}`);
+    const { rows, cols } = rowsOf(x.shape, KIT_SUM_ROWS);
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, [cols]);
+    native.sumRows(heapFloats(b), heapOffset(b, x.dataId), heapOffset(b, out.dataId), rows, cols);
+    calls.sumRows++;
+    return out;
+  };
+}
+
 let installed: NativeElementwise | null = null;
 let active = false;
 
-const KERNEL_NAMES = [KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD] as const;
+const KERNEL_NAMES = [KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS] as const;
 
 function registerKernels(native: NativeElementwise): void {
   for (const [kernelName, kernelFunc] of [
@@ -243,6 +260,7 @@ function registerKernels(native: NativeElementwise): void {
     [KIT_LAYER_NORM_GRAD, layerNormGradKernel(native)],
     [KIT_SOFTMAX, softmaxKernel(native)],
     [KIT_SOFTMAX_GRAD, softmaxGradKernel(native)],
+    [KIT_SUM_ROWS, sumRowsKernel(native)],
   ] as const) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
