@@ -7,12 +7,8 @@
 #include <stdlib.h>
 #include <node_api.h>
 #include "args.h"
+#include "vector-clones.h"
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 VECTOR_CLONES static void addRows(const float *x, double *sums, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <node_api.h>
 #include "args.h"
+#include "vector-clones.h"
 
 // Sums over a row in 8 interleaved partial sums (lane j % 8), added pairwise at the end: a fixed order, so the
 // same result at any vector width, and the loop vectorizes, where one running sum would be a chain of
@@ -23,11 +24,6 @@ static inline double addLanes(const double *s) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 VECTOR_CLONES static void layerNormRows(const float *x, const float *w, const float *b, float *y, float *xhat,
                                         float *rstd, int64_t rows, int64_t cols, double eps) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <node_api.h>
 #include "args.h"
+#include "vector-clones.h"
 #include "exp-non-positive.h"
 
 #define LANES 8
@@ -17,11 +18,6 @@ static inline double addLanes(const double *s) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 VECTOR_CLONES static void softmaxRows(const float *x, float *y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
