@@ -30,4 +30,7 @@ int insideFlat(napi_env env, int64_t byte, int64_t n, size_t floats, const char 
 // The other files' exports, added to the module by gemm.c's init.
 napi_status registerElementwise(napi_env env, napi_value exports);
 napi_status registerAlea(napi_env env, napi_value exports);
+napi_status registerLayerNorm(napi_env env, napi_value exports);
+napi_status registerSoftmax(napi_env env, napi_value exports);
+napi_status registerColumnSum(napi_env env, napi_value exports);
 #endif

@@ -19,34 +19,12 @@
 #include <string.h>
 #include <node_api.h>
 #include "args.h"
+#include "vector-clones.h"
+#include "exp-non-positive.h"
 
 // M_SQRT1_2 and M_2_SQRTPI * M_SQRT1_2 * 0.5 (math.h hides the M_ constants under -std=c11).
 static const float kAlpha = (float)0.70710678118654752440;
 static const float kBeta = (float)(1.12837916709551257390 * 0.70710678118654752440 * 0.5);
-
-// exp(a) for a <= 0; 0 below -87.3 (where expf would return a subnormal: GELU's values there are far below
-// float32's resolution of any tensor holding them).
-static inline float expNonPositive(float a) {
-  const float lowest = -87.3f;
-  float clamped = a < lowest ? lowest : a;
-  // k = round(a / ln 2) by the 1.5 * 2^23 shifter, then r = a - k ln 2 in two steps (Cody-Waite).
-  float j = clamped * 1.44269504088896341f + 12582912.0f;
-  float k = j - 12582912.0f;
-  float r = clamped - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  int32_t bits = ((int32_t)k + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  float e = p * scale;
-  return a < lowest ? 0.0f : e;
-}
 
 // Phi(-|x|) = erfc(|x| / sqrt 2) / 2.
 static inline float lowerTail(float x) {
@@ -70,13 +48,6 @@ static inline float normalCdf(float x) {
   return x < 0.0f ? lower : 1.0f - lower;
 }
 
-// An AVX2 copy of each loop beside the baseline one, chosen at load time: twice the lanes, the same results
-// (no FMA: the same operations rounded the same way in every lane).
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 
 // No restrict: y may be x (in place), which the element-by-element loops allow; the compiler checks at run time.
 VECTOR_CLONES static void geluLoop(const float *x, float *y, int64_t n) {
@@ -138,10 +109,25 @@ static napi_value geluGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Which copy of the vector loops this process runs: "avx2" (the clone, chosen because the CPU has AVX2),
+// "baseline" (no clones built, or a CPU without AVX2). For the test that compares the two builds.
+static napi_value vectorLoops(napi_env env, napi_callback_info info) {
+  (void)info;
+  const char *which = "baseline";
+#if KIT_HAS_VECTOR_CLONES
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) which = "avx2";
+#endif
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, which, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
 napi_status registerElementwise(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, geluGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"vectorLoops", NULL, vectorLoops, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -163,7 +163,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"identity", NULL, identity, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
-  if (registerElementwise(env, exports) != napi_ok || registerAlea(env, exports) != napi_ok) return NULL;
+  if (registerElementwise(env, exports) != napi_ok || registerAlea(env, exports) != napi_ok ||
+      registerLayerNorm(env, exports) != napi_ok || registerSoftmax(env, exports) != napi_ok ||
+      registerColumnSum(env, exports) != napi_ok) {
+    return NULL;
+  }
   return exports;
 }
 

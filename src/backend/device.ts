@@ -186,7 +186,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
     const threads = wasm ? `, ${wasmThreads} thread${wasmThreads === 1 ? "" : "s"} (KIT_WASM_THREADS)` : "";
     let gemm = "";
     if (wasm && wasmGemm.why === undefined) gemm = ` + ${wasmGemm.label}`;
-    if (wasm && nativeElementwiseActive()) gemm += " + native GELU/dropout (KIT_ELEMENTWISE)";
+    if (wasm && nativeElementwiseActive()) gemm += " + native GELU/LayerNorm/softmax/dropout (KIT_ELEMENTWISE)";
     let note = "";
     if (wasm && wasmGemm.why !== undefined && !whySaid) {
       whySaid = true;

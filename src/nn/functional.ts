@@ -5,11 +5,12 @@
 // - embedding lookup: the stock gather gradient is UnsortedSegmentSum, missing on wasm and pathological on
 //   cpu; ours scatters the rows instead and zeroes the padding row (torch's padding_idx);
 // - GELU: tf.erf is a loose approximation; ours is accurate to float32 (see erfcPositive), and one fused kernel
-//   each way where the backend has the kit's (native/elementwise.c on wasm).
+//   each way where the backend has the kit's (native/elementwise.c on wasm); LayerNorm and softmax likewise
+//   (native/layer-norm.c, native/softmax.c).
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
 import { fastTransposedMatMul } from "../backend/matmul-capability";
-import { KIT_GELU, KIT_GELU_GRAD } from "../backend/kernel-names";
+import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../backend/kernel-names";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
 
@@ -42,9 +43,14 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   // Inside a custom op every tensor lives until the enclosing backward() ends: free W^T (and the packed
   // copy XNNPACK caches for it on wasm) now, as the backward pass never reads it.
   const value = tf.tidy(() => tf.add(timesTransposed(x!, w!), b!));
-  const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), tf.sum(dy, 0)];
+  const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), biasGrad(dy)];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** dy summed over the rows: the kit's kernel where the backend has one (one pass, sums in double), else tf.sum. */
+function biasGrad(dy: tf.Tensor): tf.Tensor {
+  return dy.dtype === "float32" && dy.rank === 2 && hasKernel(KIT_SUM_ROWS) ? (tf.engine().runKernel(KIT_SUM_ROWS, { x: dy }) as tf.Tensor) : tf.sum(dy, 0);
+}
 
 const linearNoBias = tf.customGrad((...args: unknown[]) => {
   const [x, w] = args as tf.Tensor2D[];
@@ -199,6 +205,29 @@ export const gelu = tf.customGrad((...args: unknown[]) => {
   return { value, gradFunc };
 }) as (x: tf.Tensor) => tf.Tensor;
 
+/**
+ * Softmax over the last axis (torch.softmax(x, -1)). Where the backend registers the kit's kernels
+ * (KitSoftmax, KitSoftmaxGrad: the native addon on wasm) each direction is one kernel; elsewhere tf.softmax
+ * with TF.js's own gradient.
+ */
+export function softmax(x: tf.Tensor): tf.Tensor {
+  return x.dtype === "float32" && hasKernel(KIT_SOFTMAX) ? softmaxKernelOp(x) : tf.softmax(x, -1);
+}
+
+const softmaxKernelOp = tf.customGrad((...args: unknown[]) => {
+  const x = args[0] as tf.Tensor;
+  const save = args[1] as tf.GradSaveFunc;
+  const value = tf.engine().runKernel(KIT_SOFTMAX, { logits: x }) as tf.Tensor;
+  save([value]);
+  const gradFunc: GradFunc = (dy, [y]) => [
+    // The kernel may have been switched off since the forward pass (setNativeElementwise).
+    hasKernel(KIT_SOFTMAX_GRAD)
+      ? (tf.engine().runKernel(KIT_SOFTMAX_GRAD, { dy, y: y! }) as tf.Tensor)
+      : tf.tidy(() => tf.mul(y!, tf.sub(dy, tf.sum(tf.mul(dy, y!), -1, true)))),
+  ];
+  return { value, gradFunc };
+}) as (x: tf.Tensor) => tf.Tensor;
+
 /** Mean cross-entropy of logits [N, C] against integer labels [N] (torch.nn.CrossEntropyLoss()). */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const numClasses = logits.shape[logits.rank - 1]!;
@@ -212,9 +241,47 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
  * One custom op with torch's closed-form gradient rather than TF.js differentiating its eight ops: the
  * gradient tape then holds 2 tensors per call instead of ~8 of x's size (each with its own gradient during
  * backward), which is what BERT-Base's training step needs to fit wasm's 4 GiB heap, and fewer kernels run.
+ * Where the backend registers the kit's kernels (KitLayerNorm, KitLayerNormGrad: the native addon on wasm)
+ * each direction is one kernel, with the row statistics in double; elsewhere the composite of stock ops.
  */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  if (x.dtype === "float32" && hasKernel(KIT_LAYER_NORM)) return layerNormKernelOp(eps)(x, weight, bias);
   return layerNormOp(x, weight, bias, tf.scalar(eps, "float32"));
+}
+
+type LayerNormGrads = [tf.Tensor, tf.Tensor, tf.Tensor];
+
+function layerNormGradComposite(dy: tf.Tensor, xhat: tf.Tensor, r: tf.Tensor, w: tf.Tensor): LayerNormGrads {
+  const width = w.shape[0]!;
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * w; dw = sum(dy * xhat); db = sum(dy).
+  const g = tf.mul(dy, w);
+  const dx = tf.mul(r, tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xhat, tf.mean(tf.mul(g, xhat), -1, true))));
+  const dw = tf.sum(tf.reshape(tf.mul(dy, xhat), [-1, width]), 0);
+  const db = tf.sum(tf.reshape(dy, [-1, width]), 0);
+  return [dx, dw, db];
+}
+
+// One custom op per eps (a model has one or two): eps goes to the kernel as an attribute, not as a tensor.
+const layerNormKernelOps = new Map<number, (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
+function layerNormKernelOp(eps: number): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  let op = layerNormKernelOps.get(eps);
+  if (op === undefined) {
+    op = tf.customGrad((...args: unknown[]) => {
+      const [x, w, b] = args as tf.Tensor[];
+      const save = args[3] as tf.GradSaveFunc;
+      const [value, xhat, rstd] = tf.engine().runKernel(KIT_LAYER_NORM, { x: x!, weight: w!, bias: b! }, { eps }) as tf.Tensor[];
+      save([xhat!, rstd!, w!]);
+      const gradFunc: GradFunc = (dy, [xh, r, ws]) =>
+        // The kernel may have been switched off since the forward pass (setNativeElementwise).
+        hasKernel(KIT_LAYER_NORM_GRAD)
+          ? (tf.engine().runKernel(KIT_LAYER_NORM_GRAD, { dy, xhat: xh!, rstd: r!, weight: ws! }) as tf.Tensor[])
+          : tf.tidy(() => layerNormGradComposite(dy, xh!, r!, ws!));
+      return { value: value!, gradFunc };
+    }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    layerNormKernelOps.set(eps, op);
+  }
+  return op;
 }
 
 const layerNormOp = tf.customGrad((...args: unknown[]) => {
@@ -229,14 +296,6 @@ const layerNormOp = tf.customGrad((...args: unknown[]) => {
   });
   save([normalized!, rstd!, w!]);
   const value = tf.tidy(() => tf.add(tf.mul(normalized!, w!), b!));
-  const gradFunc: GradFunc = (dy, [xhat, r, ws]) => {
-    const width = ws!.shape[0]!;
-    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * w; dw = sum(dy * xhat); db = sum(dy).
-    const g = tf.mul(dy, ws!);
-    const dx = tf.mul(r!, tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xhat!, tf.mean(tf.mul(g, xhat!), -1, true))));
-    const dw = tf.sum(tf.reshape(tf.mul(dy, xhat!), [-1, width]), 0);
-    const db = tf.sum(tf.reshape(dy, [-1, width]), 0);
-    return [dx, dw, db, tf.zeros([])];
-  };
+  const gradFunc: GradFunc = (dy, [xhat, r, ws]) => [...layerNormGradComposite(dy, xhat!, r!, ws!), tf.zeros([])];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: tf.Tensor) => tf.Tensor;

@@ -9,4 +9,4 @@ export type { RandomSource } from "./dropout";
 export { getActivation } from "./activations";
 export type { Activation } from "./activations";
 export { backward, backwardAsync, noGrad } from "./autograd";
-export { crossEntropy, embedding, gelu, layerNorm, linear, matmul, normalCdf } from "./functional";
+export { crossEntropy, embedding, gelu, layerNorm, linear, matmul, normalCdf, softmax } from "./functional";

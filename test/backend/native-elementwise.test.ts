@@ -219,7 +219,7 @@ describe.runIf(built)("native GELU against the composite (wasm)", () => {
 });
 
 describe.runIf(built)("training with the native kernels (wasm)", () => {
-  it("three BERT-Tiny steps with dropout: the kernels run, and tf.memory().numTensors stays flat", async () => {
+  it("three BERT-Tiny steps with dropout: the kernels (GELU, LayerNorm, softmax, masks) run, and tf.memory().numTensors stays flat", async () => {
     await useBackend("wasm");
     setNativeElementwise(true);
     const { model, params, optimizer } = workloadModel("tiny");
@@ -237,6 +237,12 @@ describe.runIf(built)("training with the native kernels (wasm)", () => {
     expect(after.gelu - before.gelu).toBeGreaterThan(0);
     expect(after.geluGrad - before.geluGrad).toBe(after.gelu - before.gelu);
     expect(after.masks - before.masks).toBeGreaterThan(0);
+    // BERT-Tiny: 2 layers x 2 LayerNorms + the embeddings' = 5 a step, each differentiated once.
+    expect(after.layerNorm - before.layerNorm).toBe(15);
+    expect(after.layerNormGrad - before.layerNormGrad).toBe(15);
+    // One attention softmax per layer.
+    expect(after.softmax - before.softmax).toBe(6);
+    expect(after.softmaxGrad - before.softmaxGrad).toBe(6);
     expect(counts[1], "tensors after step 2 vs step 1").toBe(counts[0]);
     expect(counts[2], "tensors after step 3 vs step 1").toBe(counts[0]);
   }, 120_000);

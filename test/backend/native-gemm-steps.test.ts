@@ -11,7 +11,7 @@ interface Steps {
   gemm: string;
   threads: number;
   nativeCalls: number;
-  elementwise: { gelu: number; geluGrad: number; masks: number };
+  elementwise: { gelu: number; geluGrad: number; layerNorm: number; layerNormGrad: number; softmax: number; softmaxGrad: number; sumRows: number; masks: number };
   losses: number[];
   tensors: number[];
   digest: string;
@@ -41,21 +41,36 @@ describe.runIf("gemm" in native)("KIT_GEMM on the wasm backend, native GEMM buil
     const blas = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "1" });
     expect(wasm.gemm).toBe("the wasm backend's own");
     expect(wasm.nativeCalls).toBe(0);
-    // KIT_GEMM=wasm turns every native kernel off, GELU and dropout masks included.
-    expect(wasm.elementwise).toEqual({ gelu: 0, geluGrad: 0, masks: 0 });
+    // KIT_GEMM=wasm turns every native kernel off, GELU, LayerNorm, softmax, bias sums and dropout masks included.
+    expect(wasm.elementwise).toEqual({ gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 });
     expect(blas.gemm).toMatch(/^(OpenBLAS|Accelerate)/);
     expect(blas.gemm).toMatch(/1 thread\)$|^Accelerate/);
     expect(blas.nativeCalls).toBeGreaterThan(0);
     expect(blas.elementwise.gelu).toBeGreaterThan(0);
     expect(blas.elementwise.geluGrad).toBe(blas.elementwise.gelu);
+    expect(blas.elementwise.layerNorm).toBeGreaterThan(0);
+    expect(blas.elementwise.layerNormGrad).toBe(blas.elementwise.layerNorm);
+    expect(blas.elementwise.softmax).toBeGreaterThan(0);
+    expect(blas.elementwise.softmaxGrad).toBe(blas.elementwise.softmax);
     expect(blas.elementwise.masks).toBeGreaterThan(0);
+    expect(blas.elementwise.sumRows).toBeGreaterThan(0);
     for (const r of [wasm, blas]) {
       expect(r.losses.every(Number.isFinite)).toBe(true);
       expect(r.tensors[2], "tf.memory().numTensors after step 3 vs step 1").toBe(r.tensors[0]);
     }
-    // Seeded dropout (bitwise the same masks) and init are the same: only the GEMM's and GELU's rounding differ
+    // Seeded dropout (bitwise the same masks) and init are the same: only the GEMM's, GELU's, LayerNorm's and softmax's rounding differ
     // (about 1e-7 relative per product or value).
     for (let i = 0; i < 3; i++) expect(Math.abs(blas.losses[i]! - wasm.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
+  }, 240_000);
+
+  it("KIT_ELEMENTWISE=js with the native GEMM: TF.js's GELU, LayerNorm and softmax and JS masks, no leak", () => {
+    const js = steps({ KIT_GEMM: "native", KIT_ELEMENTWISE: "js", KIT_WASM_THREADS: "1" });
+    const blas = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "1" });
+    expect(js.nativeCalls).toBeGreaterThan(0);
+    expect(js.elementwise).toEqual({ gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 });
+    expect(js.tensors[2], "tf.memory().numTensors after step 3 vs step 1").toBe(js.tensors[0]);
+    // The same masks drawn in JS; only the element-wise kernels' rounding differs.
+    for (let i = 0; i < 3; i++) expect(Math.abs(js.losses[i]! - blas.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
   }, 240_000);
 
   it("the native GEMM gives bitwise the same run for the same seed and thread count", () => {

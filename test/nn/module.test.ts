@@ -95,7 +95,7 @@ describe("devices", () => {
       // The GEMM: the native one where built (its BLAS threads follow the kit's), else why not, and how to get it.
       if ("gemm" in loadNativeGemm() && !process.env.KIT_GEMM) {
         // The same addon's GELU and dropout masks, unless KIT_ELEMENTWISE=js (or a build that predates them).
-        const elementwise = nativeElementwiseWanted().native !== null ? " \\+ native GELU/dropout \\(KIT_ELEMENTWISE\\)" : "";
+        const elementwise = nativeElementwiseWanted().native !== null ? " \\+ native GELU/LayerNorm/softmax/dropout \\(KIT_ELEMENTWISE\\)" : "";
         expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\+ (OpenBLAS \\d+\\.\\d+\\.\\d+ \\(\\w+, ${t}\\)|Accelerate .*)${elementwise} \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\)$`));
       } else {
         expect(lines[0]).toMatch(new RegExp(`^Using TF\\.js backend: wasm \\(forced by KIT_BACKEND, ${t} \\(KIT_WASM_THREADS\\)\\); GEMM: the wasm backend's own`));

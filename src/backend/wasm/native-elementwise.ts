@@ -1,20 +1,32 @@
-// GELU and dropout masks on the native addon (native/elementwise.c, native/alea.c, built with the native GEMM
-// into native/build/gemm.node), on tensors where they lie in the wasm heap. GELU runs as the kernels
-// KitGelu / KitGeluGrad registered for the wasm backend (src/nn/functional.ts runs them when registered); the
-// masks are drawn by nativeUniformMask (src/nn/dropout.ts) from the model's Generator, bitwise the JS masks.
+// GELU, LayerNorm, softmax and dropout masks on the native addon (native/elementwise.c, native/layer-norm.c,
+// native/softmax.c, native/alea.c, built with the native GEMM into native/build/gemm.node), on tensors where
+// they lie in the wasm heap. GELU, LayerNorm and softmax run as the kernels KitGelu / KitLayerNorm /
+// KitSoftmax and their gradients, registered for the wasm backend (src/nn/functional.ts runs them when
+// registered); the masks are drawn by nativeUniformMask (src/nn/dropout.ts) from the model's Generator,
+// bitwise the JS masks.
 // KIT_ELEMENTWISE=native|js chooses; unset, they follow the GEMM (KIT_GEMM=wasm turns all native code off).
 import * as tf from "@tensorflow/tfjs-core";
-import { KIT_GELU, KIT_GELU_GRAD } from "../kernel-names";
+import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../kernel-names";
 import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
 import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
 import type { AleaState, Generator } from "../../utils/random";
 
-/** What native/elementwise.c and native/alea.c export. Byte offsets into the heap. */
+/** What native/elementwise.c, layer-norm.c, softmax.c, column-sum.c and alea.c export. Byte offsets into the heap. */
 export interface NativeElementwise {
   /** y = x * Phi(x); y is x or apart from it. */
   gelu(heap: Float32Array, xByte: number, yByte: number, n: number): void;
   /** dx = dy * (Phi(x) + x phi(x)); dx is dy, x, or apart from both. */
   geluGrad(heap: Float32Array, dyByte: number, xByte: number, dxByte: number, n: number): void;
+  /** Per row of x [rows, cols]: y = xhat * w + b, xhat = (x - mean) * rstd, rstd [rows]; outputs apart from all. */
+  layerNorm(heap: Float32Array, xByte: number, wByte: number, bByte: number, yByte: number, xhatByte: number, rstdByte: number, rows: number, cols: number, eps: number): void;
+  /** dx [rows, cols], dw and db [cols] from the forward's xhat and rstd; outputs apart from all. */
+  layerNormGrad(heap: Float32Array, dyByte: number, xhatByte: number, rstdByte: number, wByte: number, dxByte: number, dwByte: number, dbByte: number, rows: number, cols: number): void;
+  /** Per row of x [rows, cols]: y = exp(x - max) / sum; y apart from x. */
+  softmax(heap: Float32Array, xByte: number, yByte: number, rows: number, cols: number): void;
+  /** Per row: dx = y * (dy - sum(dy * y)); dx apart from dy and y. */
+  softmaxGrad(heap: Float32Array, dyByte: number, yByte: number, dxByte: number, rows: number, cols: number): void;
+  /** out[j] = sum over r of x[r, j], accumulated in double; out [cols] apart from x [rows, cols]. */
+  sumRows(heap: Float32Array, xByte: number, outByte: number, rows: number, cols: number): void;
   /** n alea draws as a mask (scale where the draw is below keep, else 0); state [c, s0, s1, s2] advanced in place. */
   aleaMask(heap: Float32Array, outByte: number, n: number, keep: number, scale: number, state: Float64Array): void;
 }
@@ -22,9 +34,8 @@ export interface NativeElementwise {
 /** The addon's elementwise functions, or null when its build predates them. */
 export function elementwiseOf(addon: object): NativeElementwise | null {
   const a = addon as Partial<NativeElementwise>;
-  return typeof a.gelu === "function" && typeof a.geluGrad === "function" && typeof a.aleaMask === "function"
-    ? (a as NativeElementwise)
-    : null;
+  const names = ["gelu", "geluGrad", "layerNorm", "layerNormGrad", "softmax", "softmaxGrad", "sumRows", "aleaMask"] as const;
+  return names.every((name) => typeof a[name] === "function") ? (a as NativeElementwise) : null;
 }
 
 export const ELEMENTWISE_MODES = ["native", "js"] as const;
@@ -39,8 +50,9 @@ export function nativeElementwiseWanted(env: NodeJS.ProcessEnv = process.env): {
   const raw = env.KIT_ELEMENTWISE?.trim();
   if (raw && !(ELEMENTWISE_MODES as readonly string[]).includes(raw)) {
     throw new Error(
-      `KIT_ELEMENTWISE=${raw}: expected "native" (GELU and dropout masks in the native addon, native/elementwise.c ` +
-        `and native/alea.c) or "js" (TF.js's ops and masks drawn in JS); unset it to follow KIT_GEMM.`,
+      `KIT_ELEMENTWISE=${raw}: expected "native" (GELU, LayerNorm, softmax and dropout masks in the native addon, ` +
+        `native/elementwise.c, native/layer-norm.c, native/softmax.c and native/alea.c) or "js" (TF.js's ops and ` +
+        `masks drawn in JS); unset it to follow KIT_GEMM.`,
     );
   }
   const mode = raw as ElementwiseMode | undefined;
@@ -51,17 +63,26 @@ export function nativeElementwiseWanted(env: NodeJS.ProcessEnv = process.env): {
   if (native !== null) return { native };
   const why = "gemm" in got ? "native/build/gemm.node predates them: rebuild it" : got.why;
   if (mode === "native") {
-    throw new Error(`KIT_ELEMENTWISE=native: the native GELU and dropout masks are not available (${why}). To get them: ${NATIVE_GEMM_HOW}; or unset KIT_ELEMENTWISE.`);
+    throw new Error(`KIT_ELEMENTWISE=native: the native GELU, LayerNorm, softmax and dropout masks are not available (${why}). To get them: ${NATIVE_GEMM_HOW}; or unset KIT_ELEMENTWISE.`);
   }
   return { native: null, why };
 }
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
-const calls = { gelu: 0, geluGrad: 0, masks: 0 };
+const calls = { gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 };
 
-/** How many GELUs, GELU gradients and dropout masks the addon has computed in this process. */
-export function nativeElementwiseCalls(): { gelu: number; geluGrad: number; masks: number } {
+/** How many GELUs, LayerNorms, softmaxes, their gradients and dropout masks the addon has computed in this process. */
+export function nativeElementwiseCalls(): {
+  gelu: number;
+  geluGrad: number;
+  layerNorm: number;
+  layerNormGrad: number;
+  softmax: number;
+  softmaxGrad: number;
+  sumRows: number;
+  masks: number;
+} {
   return { ...calls };
 }
 
@@ -102,43 +123,174 @@ function geluGradKernel(native: NativeElementwise): KernelFunc {
   };
 }
 
+/** The length of the last axis, with the rows before it; throws, naming the kernel, on a scalar. */
+function rowsOf(shape: number[], kernel: string): { rows: number; cols: number } {
+  const cols = shape[shape.length - 1];
+  if (cols === undefined || cols === 0) throw new Error(`${kernel}: expected a tensor with a non-empty last axis, got shape ${JSON.stringify(shape)}`);
+  return { rows: size(shape) / cols, cols };
+}
+
+function vectorOf(t: tf.TensorInfo, cols: number, what: string, kernel: string): void {
+  float32(t, kernel);
+  if (t.shape.length !== 1 || t.shape[0] !== cols) {
+    throw new Error(`${kernel}: ${what} has shape ${JSON.stringify(t.shape)}, expected [${cols}] (the last axis of the input)`);
+  }
+}
+
+function layerNormKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias: tf.TensorInfo };
+    const eps = (attrs as { eps?: unknown } | undefined)?.eps;
+    if (typeof eps !== "number" || !(eps >= 0)) throw new Error(`${KIT_LAYER_NORM}: attrs.eps must be a number >= 0, got ${String(eps)}`);
+    float32(x, KIT_LAYER_NORM);
+    const { rows, cols } = rowsOf(x.shape, KIT_LAYER_NORM);
+    vectorOf(weight, cols, "weight", KIT_LAYER_NORM);
+    vectorOf(bias, cols, "bias", KIT_LAYER_NORM);
+    const b = backend as unknown as WasmBackendLike;
+    const y = heapOutput(b, x.shape);
+    const xhat = heapOutput(b, x.shape);
+    const rstd = heapOutput(b, [...x.shape.slice(0, -1), 1]);
+    // After heapOutput: it may grow the heap.
+    native.layerNorm(
+      heapFloats(b),
+      heapOffset(b, x.dataId),
+      heapOffset(b, weight.dataId),
+      heapOffset(b, bias.dataId),
+      heapOffset(b, y.dataId),
+      heapOffset(b, xhat.dataId),
+      heapOffset(b, rstd.dataId),
+      rows,
+      cols,
+      eps,
+    );
+    calls.layerNorm++;
+    return [y, xhat, rstd];
+  };
+}
+
+function layerNormGradKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, xhat, rstd, weight } = inputs as { dy: tf.TensorInfo; xhat: tf.TensorInfo; rstd: tf.TensorInfo; weight: tf.TensorInfo };
+    float32(dy, KIT_LAYER_NORM_GRAD);
+    float32(xhat, KIT_LAYER_NORM_GRAD);
+    float32(rstd, KIT_LAYER_NORM_GRAD);
+    const { rows, cols } = rowsOf(xhat.shape, KIT_LAYER_NORM_GRAD);
+    vectorOf(weight, cols, "weight", KIT_LAYER_NORM_GRAD);
+    if (size(dy.shape) !== rows * cols || size(rstd.shape) !== rows) {
+      throw new Error(
+        `${KIT_LAYER_NORM_GRAD}: dy ${JSON.stringify(dy.shape)} and rstd ${JSON.stringify(rstd.shape)} do not match xhat ${JSON.stringify(xhat.shape)} ` +
+          `(dy its size, rstd one value per row)`,
+      );
+    }
+    const b = backend as unknown as WasmBackendLike;
+    const dx = heapOutput(b, xhat.shape);
+    const dw = heapOutput(b, [cols]);
+    const db = heapOutput(b, [cols]);
+    native.layerNormGrad(
+      heapFloats(b),
+      heapOffset(b, dy.dataId),
+      heapOffset(b, xhat.dataId),
+      heapOffset(b, rstd.dataId),
+      heapOffset(b, weight.dataId),
+      heapOffset(b, dx.dataId),
+      heapOffset(b, dw.dataId),
+      heapOffset(b, db.dataId),
+      rows,
+      cols,
+    );
+    calls.layerNormGrad++;
+    return [dx, dw, db];
+  };
+}
+
+function softmaxKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { logits } = inputs as { logits: tf.TensorInfo };
+    float32(logits, KIT_SOFTMAX);
+    const { rows, cols } = rowsOf(logits.shape, KIT_SOFTMAX);
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, logits.shape);
+    native.softmax(heapFloats(b), heapOffset(b, logits.dataId), heapOffset(b, out.dataId), rows, cols);
+    calls.softmax++;
+    return out;
+  };
+}
+
+function softmaxGradKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+    float32(dy, KIT_SOFTMAX_GRAD);
+    float32(y, KIT_SOFTMAX_GRAD);
+    const { rows, cols } = rowsOf(y.shape, KIT_SOFTMAX_GRAD);
+    if (size(dy.shape) !== rows * cols) {
+      throw new Error(`${KIT_SOFTMAX_GRAD}: dy ${JSON.stringify(dy.shape)} and y ${JSON.stringify(y.shape)} differ in size`);
+    }
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, y.shape);
+    native.softmaxGrad(heapFloats(b), heapOffset(b, dy.dataId), heapOffset(b, y.dataId), heapOffset(b, out.dataId), rows, cols);
+    calls.softmaxGrad++;
+    return out;
+  };
+}
+
+function sumRowsKernel(native: NativeElementwise): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    float32(x, KIT_SUM_ROWS);
+    if (x.shape.length !== 2) throw new Error(`${KIT_SUM_ROWS}: expected a 2-D tensor [rows, cols], got shape ${JSON.stringify(x.shape)}`);
+    const { rows, cols } = rowsOf(x.shape, KIT_SUM_ROWS);
+    const b = backend as unknown as WasmBackendLike;
+    const out = heapOutput(b, [cols]);
+    native.sumRows(heapFloats(b), heapOffset(b, x.dataId), heapOffset(b, out.dataId), rows, cols);
+    calls.sumRows++;
+    return out;
+  };
+}
+
 let installed: NativeElementwise | null = null;
 let active = false;
 
-function registerGelu(native: NativeElementwise): void {
+const KERNEL_NAMES = [KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS] as const;
+
+function registerKernels(native: NativeElementwise): void {
   for (const [kernelName, kernelFunc] of [
     [KIT_GELU, geluKernel(native)],
     [KIT_GELU_GRAD, geluGradKernel(native)],
+    [KIT_LAYER_NORM, layerNormKernel(native)],
+    [KIT_LAYER_NORM_GRAD, layerNormGradKernel(native)],
+    [KIT_SOFTMAX, softmaxKernel(native)],
+    [KIT_SOFTMAX_GRAD, softmaxGradKernel(native)],
+    [KIT_SUM_ROWS, sumRowsKernel(native)],
   ] as const) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   }
 }
 
-function unregisterGelu(): void {
-  for (const name of [KIT_GELU, KIT_GELU_GRAD]) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+function unregisterKernels(): void {
+  for (const name of KERNEL_NAMES) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
 }
 
-/** Register the native GELU kernels for wasm and turn the native masks on. Idempotent. */
+/** Register the native GELU, LayerNorm and softmax kernels for wasm and turn the native masks on. Idempotent. */
 export function installNativeElementwise(native: NativeElementwise): void {
   installed = native;
   setNativeElementwise(true);
 }
 
 /**
- * Switch the native GELU and masks on (true) or off (false) in this process, e.g. to time both in one run;
- * returns the previous setting. Needs installNativeElementwise() first for true.
+ * Switch the native GELU, LayerNorm, softmax and masks on (true) or off (false) in this process, e.g. to time
+ * both in one run; returns the previous setting. Needs installNativeElementwise() first for true.
  */
 export function setNativeElementwise(on: boolean): boolean {
   const previous = active;
   if (on && installed === null) throw new Error("setNativeElementwise(true): the native addon's GELU is not installed (installNativeElementwise)");
-  if (on) registerGelu(installed!);
-  else unregisterGelu();
+  if (on) registerKernels(installed!);
+  else unregisterKernels();
   active = on;
   return previous;
 }
 
-/** Whether GELU and dropout masks run natively now. */
+/** Whether GELU, LayerNorm, softmax and dropout masks run natively now. */
 export function nativeElementwiseActive(): boolean {
   return active;
 }

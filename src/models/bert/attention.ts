@@ -2,7 +2,7 @@
 // BertSelfOutput (dense, dropout, residual LayerNorm) and BertAttention, which chains the two.
 import * as tf from "@tensorflow/tfjs-core";
 import { Dropout, type RandomSource } from "../../nn/dropout";
-import { matmul } from "../../nn/functional";
+import { matmul, softmax } from "../../nn/functional";
 import { LayerNorm } from "../../nn/layer-norm";
 import { Linear } from "../../nn/linear";
 import { Module } from "../../nn/module";
@@ -42,7 +42,7 @@ export class BertSelfAttention extends Module {
     const v = this.splitHeads(this.value.forward(hidden), [0, 2, 1, 3]);
     let scores = tf.div(matmul(q, kT), Math.sqrt(this.headSize));
     scores = tf.add(scores, extendedMask);
-    const probs = this.dropout.forward(tf.softmax(scores, -1));
+    const probs = this.dropout.forward(softmax(scores));
     const context = matmul(probs, v); // [batch, heads, seq, headSize]
     return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, seq, width]);
   }
