@@ -107,6 +107,17 @@ export function workloadModel(shape: ShapeName) {
   return { model, params, optimizer };
 }
 
+/** One training step (forward, backward, AdamW, zero_grad) of a shape's workload model on batch 0, to time repeatedly. */
+export function workloadStep(shape: ShapeName): () => void {
+  const { model, params, optimizer } = workloadModel(shape);
+  const batch = syntheticBatch(0);
+  return () => {
+    backward(() => model.forward(batch).loss!, params);
+    optimizer.step();
+    optimizer.zeroGrad();
+  };
+}
+
 export async function measureModelStep(options: ModelStepOptions): Promise<ModelStepResult> {
   const { shape, backend, steps, warmup } = options;
   await useBackend(backend);
