@@ -11,7 +11,7 @@ import { Dropout } from "../src/nn/dropout";
 import { Generator } from "../src/utils/random";
 import { setNativeElementwise } from "../src/backend/wasm/native-elementwise";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
-import { workloadStep } from "./model-step";
+import { workloadStep } from "./workload";
 import { isShapeName } from "./shapes";
 import { median } from "./stats";
 

@@ -13,7 +13,7 @@ import { Generator } from "../src/utils/random";
 import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../src/backend/kernel-names";
 import { nativeElementwiseActive } from "../src/backend/wasm/native-elementwise";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
-import { workloadStep } from "./model-step";
+import { workloadStep } from "./workload";
 import { isShapeName } from "./shapes";
 import { median } from "./stats";
 

@@ -13,7 +13,7 @@ import { Dropout } from "../../src/nn/dropout";
 import { backward } from "../../src/nn/autograd";
 import { Generator } from "../../src/utils/random";
 import { readSafetensors } from "../../src/utils/safetensors";
-import { syntheticBatch, workloadModel } from "../../bench/model-step";
+import { syntheticBatch, workloadModel } from "../../bench/workload";
 import { closeOrF64, closeReport, RTOL } from "../helpers/close";
 import { gelu64 } from "../nn/float64-erf";
 import { PACKAGE_ROOT } from "../helpers/shared";
