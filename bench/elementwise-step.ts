@@ -11,21 +11,14 @@ import { Dropout } from "../src/nn/dropout";
 import { Generator } from "../src/utils/random";
 import { setNativeElementwise } from "../src/backend/wasm/native-elementwise";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
-import { backward } from "../src/nn/autograd";
-import { syntheticBatch, workloadModel } from "./model-step";
+import { workloadStep } from "./workload";
 import { isShapeName } from "./shapes";
 import { median } from "./stats";
 
 export async function elementwiseStep(shape: string, rounds: number, steps: number): Promise<Record<string, number[]>> {
   if (!isShapeName(shape)) throw new Error(`--shape: unknown shape "${shape}"`);
   await useBackend("wasm");
-  const { model, params, optimizer } = workloadModel(shape);
-  const batch = syntheticBatch(0);
-  const step = (): void => {
-    backward(() => model.forward(batch).loss!, params);
-    optimizer.step();
-    optimizer.zeroGrad();
-  };
+  const step = workloadStep(shape);
   const variants = [
     { name: "js GELU/masks", native: false },
     { name: "native GELU/masks", native: true },

@@ -9,7 +9,7 @@ import { pathToFileURL, fileURLToPath } from "node:url";
 import { installedNativeGemm, setNativeGemm } from "../src/backend/wasm/gemm-kernels";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
 import { backward } from "../src/nn/autograd";
-import { syntheticBatch, workloadModel } from "./model-step";
+import { syntheticBatch, workloadModel } from "./workload";
 import { isShapeName, SHAPE_NAMES, SHAPES, type ModelShape } from "./shapes";
 import { median } from "./stats";
 

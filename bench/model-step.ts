@@ -6,13 +6,10 @@ import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
 import { wasmHeapBytes } from "../src/backend";
-import { AutoModelForSequenceClassification, BertConfig } from "../src/models/auto";
 import { backward, noGrad } from "../src/nn/autograd";
-import { AdamW } from "../src/optim/adamw";
-import type { BertBatch } from "../src/models/bert";
-import { Generator } from "../src/utils/random";
-import { SHAPES, WORKLOAD, isShapeName, type ShapeName } from "./shapes";
+import { isShapeName, type ShapeName } from "./shapes";
 import { median } from "./stats";
+import { syntheticBatch, workloadModel } from "./workload";
 
 export interface ModelStepResult {
   shape: ShapeName;
@@ -44,20 +41,6 @@ export interface ModelStepOptions {
   warmup: number;
 }
 
-export function syntheticBatch(seed: number): Required<BertBatch> {
-  const gen = new Generator(seed).fork("bench-batch");
-  const { batch, length, vocabSize } = WORKLOAD;
-  // Ids from 1000 up: clear of [PAD] (0) and the special tokens, like real word pieces.
-  const ids = Int32Array.from({ length: batch * length }, () => 1000 + gen.randint(vocabSize - 1000));
-  const types = Int32Array.from({ length: batch * length }, (_, i) => (i % length >= length / 2 ? 1 : 0));
-  return {
-    input_ids: tf.tensor2d(ids, [batch, length], "int32"),
-    token_type_ids: tf.tensor2d(types, [batch, length], "int32"),
-    attention_mask: tf.ones([batch, length], "int32"),
-    labels: tf.tensor1d(Int32Array.from({ length: batch }, () => gen.randint(2)), "int32"),
-  };
-}
-
 /** KIT_BENCH_TRACE=1: where memory goes (wasm's heap only grows, up to its 4 GiB cap). */
 
 /** The tensors the current scope holds, by shape (what the gradient tape keeps alive). */
@@ -85,26 +68,6 @@ function traceMemory(stage: string): void {
       (heap === undefined ? "" : `, wasm heap ${(heap / 2 ** 20).toFixed(0)} MiB`) +
       `, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`,
   );
-}
-
-/** The benchmark's model for a shape (seeded init, dropout of the workload, train mode) and its AdamW. */
-export function workloadModel(shape: ShapeName) {
-  const s = SHAPES[shape];
-  const config = new BertConfig({
-    vocabSize: WORKLOAD.vocabSize,
-    hiddenSize: s.hiddenSize,
-    numHiddenLayers: s.numHiddenLayers,
-    numAttentionHeads: s.numAttentionHeads,
-    intermediateSize: s.intermediateSize,
-    hiddenDropoutProb: WORKLOAD.dropout,
-    attentionProbsDropoutProb: WORKLOAD.dropout,
-    numLabels: 2,
-  });
-  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
-  model.train();
-  const params = model.parameters();
-  const optimizer = new AdamW(params, { lr: WORKLOAD.lr });
-  return { model, params, optimizer };
 }
 
 export async function measureModelStep(options: ModelStepOptions): Promise<ModelStepResult> {

@@ -9,7 +9,7 @@ import { useBackend } from "../src/backend/device";
 import { setNativeElementwise } from "../src/backend/wasm/native-elementwise";
 import { backward, noGrad } from "../src/nn/autograd";
 import { isShapeName, type ShapeName } from "./shapes";
-import { syntheticBatch, workloadModel } from "./model-step";
+import { syntheticBatch, workloadModel } from "./workload";
 
 export interface KernelShare {
   name: string;

@@ -13,8 +13,7 @@ import { Generator } from "../src/utils/random";
 import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../src/backend/kernel-names";
 import { nativeElementwiseActive } from "../src/backend/wasm/native-elementwise";
 import { useBackend, wasmGemmLabel, wasmThreadsCount } from "../src/backend/device";
-import { backward } from "../src/nn/autograd";
-import { syntheticBatch, workloadModel } from "./model-step";
+import { workloadStep } from "./workload";
 import { isShapeName } from "./shapes";
 import { median } from "./stats";
 
@@ -80,13 +79,7 @@ export async function rowKernelSteps(kernels: Kernels, shape: string, rounds: nu
   if (!isShapeName(shape)) throw new Error(`--shape: unknown shape "${shape}"`);
   await useBackend("wasm");
   const use = kernelSwitch(kernels);
-  const { model, params, optimizer } = workloadModel(shape);
-  const batch = syntheticBatch(0);
-  const step = (): void => {
-    backward(() => model.forward(batch).loss!, params);
-    optimizer.step();
-    optimizer.zeroGrad();
-  };
+  const step = workloadStep(shape);
   const out: Record<Variant, number[]> = { "TF.js ops": [], native: [] };
   for (const v of VARIANTS) {
     use(v);

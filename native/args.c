@@ -64,3 +64,13 @@ int insideFlat(napi_env env, int64_t byte, int64_t n, size_t floats, const char 
   if (n < 0 || byte % 4 != 0) return nativeFail(env, name);
   return inside(env, byte / 4, 1, n, n, 0, 1, floats, name);
 }
+
+bool overlapsFlat(int64_t aByte, int64_t na, int64_t bByte, int64_t nb) {
+  return na > 0 && nb > 0 && aByte / 4 < bByte / 4 + nb && bByte / 4 < aByte / 4 + na;
+}
+
+int getRowsCols(napi_env env, napi_value vRows, napi_value vCols, int64_t *rows, int64_t *cols, const char *msg) {
+  if (!getInt(env, vRows, rows) || !getInt(env, vCols, cols)) return 0;
+  if (*rows < 0 || *cols <= 0 || *rows > INT32_MAX || *cols > INT32_MAX) return nativeFail(env, msg);
+  return 1;
+}

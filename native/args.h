@@ -26,6 +26,11 @@ int inside(napi_env env, int64_t start, int64_t rows, int64_t cols, int64_t ld, 
            size_t floats, const char *name);
 // `n` floats at byte offset `byte` (a multiple of 4) inside the heap.
 int insideFlat(napi_env env, int64_t byte, int64_t n, size_t floats, const char *name);
+// Whether the float ranges of na and nb floats at byte offsets aByte and bByte share an element (an empty range
+// shares none).
+bool overlapsFlat(int64_t aByte, int64_t na, int64_t bByte, int64_t nb);
+// The rows and cols of a [rows, cols] argument: 0 <= rows < 2^31 and 0 < cols < 2^31, else throws `msg`.
+int getRowsCols(napi_env env, napi_value vRows, napi_value vCols, int64_t *rows, int64_t *cols, const char *msg);
 
 // The other files' exports, added to the module by gemm.c's init.
 napi_status registerElementwise(napi_env env, napi_value exports);

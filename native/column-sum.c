@@ -25,18 +25,14 @@ static napi_value sumRows(napi_env env, napi_callback_info info) {
   size_t floats;
   int64_t x, out, rows, cols;
   if (!getHeap(env, argv[0], &heap, &floats) || !getInt(env, argv[1], &x) || !getInt(env, argv[2], &out) ||
-      !getInt(env, argv[3], &rows) || !getInt(env, argv[4], &cols)) {
-    return NULL;
-  }
-  if (rows < 0 || cols <= 0 || rows > INT32_MAX || cols > INT32_MAX) {
-    nativeFail(env, "native column sum: expected 0 <= rows < 2^31 and 0 < cols < 2^31");
+      !getRowsCols(env, argv[3], argv[4], &rows, &cols, "native column sum: expected 0 <= rows < 2^31 and 0 < cols < 2^31")) {
     return NULL;
   }
   if (!insideFlat(env, x, rows * cols, floats, "native column sum: x lies outside the heap (or an unaligned offset)") ||
       !insideFlat(env, out, cols, floats, "native column sum: out lies outside the heap (or an unaligned offset)")) {
     return NULL;
   }
-  if (out / 4 < x / 4 + rows * cols && x / 4 < out / 4 + cols) {
+  if (overlapsFlat(out, cols, x, rows * cols)) {
     nativeFail(env, "native column sum: out overlaps x");
     return NULL;
   }

@@ -77,7 +77,7 @@ static napi_value gelu(napi_env env, napi_callback_info info) {
       !insideFlat(env, yo, n, floats, "native gelu: y lies outside the heap (or an unaligned offset)")) {
     return NULL;
   }
-  if (xo != yo && xo / 4 < yo / 4 + n && yo / 4 < xo / 4 + n) {
+  if (xo != yo && overlapsFlat(xo, n, yo, n)) {
     nativeFail(env, "native gelu: x and y overlap");
     return NULL;
   }
@@ -101,7 +101,7 @@ static napi_value geluGrad(napi_env env, napi_callback_info info) {
       !insideFlat(env, dxo, n, floats, "native gelu: dx lies outside the heap (or an unaligned offset)")) {
     return NULL;
   }
-  if ((dxo != dyo && dxo / 4 < dyo / 4 + n && dyo / 4 < dxo / 4 + n) || (dxo != xo && dxo / 4 < xo / 4 + n && xo / 4 < dxo / 4 + n)) {
+  if ((dxo != dyo && overlapsFlat(dxo, n, dyo, n)) || (dxo != xo && overlapsFlat(dxo, n, xo, n))) {
     nativeFail(env, "native gelu: dx overlaps dy or x");
     return NULL;
   }

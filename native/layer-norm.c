@@ -87,16 +87,11 @@ VECTOR_CLONES static void layerNormGradRows(const float *dy, const float *xhat, 
   }
 }
 
-// Whether float ranges [a, a + na) and [b, b + nb) (byte offsets) share an element.
-static int overlap(int64_t a, int64_t na, int64_t b, int64_t nb) {
-  return a / 4 < b / 4 + nb && b / 4 < a / 4 + na;
-}
-
 // The outputs (first `outs` of the ranges) must be apart from each other and from every input.
 static int apart(napi_env env, const int64_t *byte, const int64_t *n, int count, int outs, const char *msg) {
   for (int i = 0; i < outs; i++) {
     for (int j = 0; j < count; j++) {
-      if (j != i && overlap(byte[i], n[i], byte[j], n[j])) return nativeFail(env, msg);
+      if (j != i && overlapsFlat(byte[i], n[i], byte[j], n[j])) return nativeFail(env, msg);
     }
   }
   return 1;
@@ -118,9 +113,10 @@ static napi_value layerNorm(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 6; i++) {
     if (!getInt(env, argv[1 + i], &off[i])) return NULL;
   }
-  if (!getInt(env, argv[7], &rows) || !getInt(env, argv[8], &cols) || !getNum(env, argv[9], &eps)) return NULL;
-  if (rows < 0 || cols <= 0 || rows > INT32_MAX || cols > INT32_MAX || !(eps >= 0)) {
-    nativeFail(env, "native layer norm: expected 0 <= rows < 2^31, 0 < cols < 2^31 and eps >= 0");
+  const char *shape = "native layer norm: expected 0 <= rows < 2^31, 0 < cols < 2^31 and eps >= 0";
+  if (!getRowsCols(env, argv[7], argv[8], &rows, &cols, shape) || !getNum(env, argv[9], &eps)) return NULL;
+  if (!(eps >= 0)) {
+    nativeFail(env, shape);
     return NULL;
   }
   const int64_t x = off[0], w = off[1], b = off[2], y = off[3], xhat = off[4], rstd = off[5];
@@ -156,11 +152,7 @@ static napi_value layerNormGrad(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 7; i++) {
     if (!getInt(env, argv[1 + i], &off[i])) return NULL;
   }
-  if (!getInt(env, argv[8], &rows) || !getInt(env, argv[9], &cols)) return NULL;
-  if (rows < 0 || cols <= 0 || rows > INT32_MAX || cols > INT32_MAX) {
-    nativeFail(env, "native layer norm: expected 0 <= rows < 2^31 and 0 < cols < 2^31");
-    return NULL;
-  }
+  if (!getRowsCols(env, argv[8], argv[9], &rows, &cols, "native layer norm: expected 0 <= rows < 2^31 and 0 < cols < 2^31")) return NULL;
   const int64_t dy = off[0], xhat = off[1], rstd = off[2], w = off[3], dx = off[4], dw = off[5], db = off[6];
   if (!insideFlat(env, dy, rows * cols, floats, "native layer norm: dy lies outside the heap (or an unaligned offset)") ||
       !insideFlat(env, xhat, rows * cols, floats, "native layer norm: xhat lies outside the heap (or an unaligned offset)") ||

@@ -60,17 +60,7 @@ VECTOR_CLONES static void softmaxGradRows(const float *dy, const float *y, float
   }
 }
 
-static int overlap(int64_t a, int64_t b, int64_t n) {
-  return a / 4 < b / 4 + n && b / 4 < a / 4 + n;
-}
-
-static int getRows(napi_env env, napi_value vr, napi_value vc, int64_t *rows, int64_t *cols) {
-  if (!getInt(env, vr, rows) || !getInt(env, vc, cols)) return 0;
-  if (*rows < 0 || *cols <= 0 || *rows > INT32_MAX || *cols > INT32_MAX) {
-    return nativeFail(env, "native softmax: expected 0 <= rows < 2^31 and 0 < cols < 2^31");
-  }
-  return 1;
-}
+static const char *const kRows = "native softmax: expected 0 <= rows < 2^31 and 0 < cols < 2^31";
 
 // softmax(heap, xByte, yByte, rows, cols): x, y [rows, cols], apart.
 static napi_value softmax(napi_env env, napi_callback_info info) {
@@ -80,7 +70,7 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
   size_t floats;
   int64_t xo, yo, rows, cols;
   if (!getHeap(env, argv[0], &heap, &floats) || !getInt(env, argv[1], &xo) || !getInt(env, argv[2], &yo) ||
-      !getRows(env, argv[3], argv[4], &rows, &cols)) {
+      !getRowsCols(env, argv[3], argv[4], &rows, &cols, kRows)) {
     return NULL;
   }
   int64_t n = rows * cols;
@@ -88,7 +78,7 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
       !insideFlat(env, yo, n, floats, "native softmax: y lies outside the heap (or an unaligned offset)")) {
     return NULL;
   }
-  if (n > 0 && overlap(xo, yo, n)) {
+  if (overlapsFlat(xo, n, yo, n)) {
     nativeFail(env, "native softmax: x and y overlap");
     return NULL;
   }
@@ -106,7 +96,7 @@ static napi_value softmaxGrad(napi_env env, napi_callback_info info) {
   size_t floats;
   int64_t dyo, yo, dxo, rows, cols;
   if (!getHeap(env, argv[0], &heap, &floats) || !getInt(env, argv[1], &dyo) || !getInt(env, argv[2], &yo) ||
-      !getInt(env, argv[3], &dxo) || !getRows(env, argv[4], argv[5], &rows, &cols)) {
+      !getInt(env, argv[3], &dxo) || !getRowsCols(env, argv[4], argv[5], &rows, &cols, kRows)) {
     return NULL;
   }
   int64_t n = rows * cols;
@@ -115,7 +105,7 @@ static napi_value softmaxGrad(napi_env env, napi_callback_info info) {
       !insideFlat(env, dxo, n, floats, "native softmax: dx lies outside the heap (or an unaligned offset)")) {
     return NULL;
   }
-  if (n > 0 && (overlap(dxo, dyo, n) || overlap(dxo, yo, n))) {
+  if (overlapsFlat(dxo, n, dyo, n) || overlapsFlat(dxo, n, yo, n)) {
     nativeFail(env, "native softmax: dx overlaps dy or y");
     return NULL;
   }

@@ -8,20 +8,16 @@ in float64, checks that steps 1 and 3 agree with f64/ (else it writes nothing), 
 tests compare after step 2 to test/fixtures/tiny-f64/after_step2_<run>.safetensors.
 Run: /tmp/pyenv/bin/python bench/python/f64_step2.py   (torch, transformers, safetensors)
 """
-import json
 import os
 import sys
-import warnings
 
 import torch
 from safetensors.torch import load_file, save_file
-import transformers
-from transformers import BertForSequenceClassification, get_scheduler
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REF = os.path.join(ROOT, "..", "shared", "reference", "tiny-v128-h32")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_reference import REF, ROOT, RUNS, load_reference, reference_batch, reference_run  # noqa: E402
+
 OUT = os.path.join(ROOT, "test", "fixtures", "tiny-f64")
-RUNS = {"weight_decay=0.0": "wd0.0", "weight_decay=0.01": "wd0.01", "legacy_transformers_AdamW_weight_decay=0.0": "legacy"}
 # Two float64 runs that differ only in summation order agree to ~1e-16 absolute here (parameters are at most
 # ~1); float32 anywhere would show as ~1e-8. Relative terms would mislead: the key biases' float64 values are
 # rounding noise (their gradient is mathematically zero) scaled by lr / eps.
@@ -31,8 +27,8 @@ AGREE = 1e-12
 def main() -> int:
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
-    ref = json.load(open(os.path.join(REF, "reference.json")))
-    batch = {k: torch.tensor(v) for k, v in ref["batch"].items()}
+    ref = load_reference()
+    batch = reference_batch(ref)
     outputs = {}
     # What the tests compare after step 2: the zero-initialised tensors (biases, LayerNorm biases) and the
     # five reference.json records in full; the rest would only add weight to the repository.
@@ -42,19 +38,7 @@ def main() -> int:
         keep |= set(fixture["steps"][1]["params_after_update"])
     for label, fixture in ref["train"].items():
         run = RUNS[label]
-        model = BertForSequenceClassification.from_pretrained(
-            os.path.join(REF, "checkpoint"), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0
-        ).double()
-        model.train()
-        call = fixture["optimizer"]
-        name, args = call.split("(", 1)
-        cls = torch.optim.AdamW if name == "torch.optim.AdamW" else transformers.AdamW
-        kwargs = eval(f"dict({args[:-1]})", {}, {})  # noqa: S307 - the reference's own recorded keyword arguments
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            optimizer = cls(model.parameters(), **kwargs)
-        sched_args = eval("dict(" + fixture["scheduler"].split("(", 1)[1].split(",", 1)[1], {}, {})  # noqa: S307
-        scheduler = get_scheduler("linear", optimizer=optimizer, **sched_args)
+        model, optimizer, scheduler = reference_run(fixture, double=True)
         for step in (1, 2, 3):
             loss = model(**batch).loss
             loss.backward()

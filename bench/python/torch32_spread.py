@@ -22,13 +22,12 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REF = os.path.join(ROOT, "..", "shared", "reference", "tiny-v128-h32")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_reference import REF, ROOT, RUNS, load_reference, reference_batch, reference_run  # noqa: E402
+
 STEP2 = os.path.join(ROOT, "test", "fixtures", "tiny-f64")
 OUT = os.path.join(STEP2, "torch32-spread.json")
-RUNS = {"weight_decay=0.0": "wd0.0", "weight_decay=0.01": "wd0.01", "legacy_transformers_AdamW_weight_decay=0.0": "legacy"}
 # The kernels OpenBLAS 0.3.21 picks among on x86-64 CPUs of the last decade; PyTorch wheels from pip use their
 # own kernels and ignore the variable (run once).
 CORETYPES = ["Haswell", "SkylakeX", "Cooperlake", "Zen", "Sandybridge"]
@@ -37,28 +36,15 @@ CORETYPES = ["Haswell", "SkylakeX", "Cooperlake", "Zen", "Sandybridge"]
 def errors() -> dict:
     """One float32 run of the three fixtures in this process: {file: {tensor: err}} and step-2 statistics."""
     import torch
-    import transformers
     from safetensors.torch import load_file
-    from transformers import BertForSequenceClassification, get_scheduler
 
     torch.set_num_threads(1)
-    ref = json.load(open(os.path.join(REF, "reference.json")))
-    batch = {k: torch.tensor(v) for k, v in ref["batch"].items()}
+    ref = load_reference()
+    batch = reference_batch(ref)
     out: dict = {"max_abs": {}, "step2_stats": {}}
     for label, fixture in ref["train"].items():
         run = RUNS[label]
-        model = BertForSequenceClassification.from_pretrained(
-            os.path.join(REF, "checkpoint"), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0
-        )
-        model.train()
-        name, args = fixture["optimizer"].split("(", 1)
-        cls = torch.optim.AdamW if name == "torch.optim.AdamW" else transformers.AdamW
-        kwargs = eval(f"dict({args[:-1]})", {}, {})  # noqa: S307 - the reference's own recorded keyword arguments
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            optimizer = cls(model.parameters(), **kwargs)
-        sched_args = eval("dict(" + fixture["scheduler"].split("(", 1)[1].split(",", 1)[1], {}, {})  # noqa: S307
-        scheduler = get_scheduler("linear", optimizer=optimizer, **sched_args)
+        model, optimizer, scheduler = reference_run(fixture)
 
         def record(file: str, truth: dict, tensors: dict) -> None:
             out["max_abs"][file] = {n: (tensors[n].double() - t).abs().max().item() for n, t in truth.items()}

@@ -42,7 +42,11 @@ const linearWithBias = tf.customGrad((...args: unknown[]) => {
   save([x!, w!]);
   // Inside a custom op every tensor lives until the enclosing backward() ends: free W^T (and the packed
   // copy XNNPACK caches for it on wasm) now, as the backward pass never reads it.
-  const value = tf.tidy(() => tf.add(timesTransposed(x!, w!), b!));
+  // Where transposed products are fast (a BLAS), the bias rides on the product (_FusedMatMul: the same float
+  // addition after the GEMM, without a separate broadcasting Add kernel over the output).
+  const value = fastTransposedMatMul()
+    ? tf.fused.matMul({ a: x!, b: w!, transposeB: true, bias: b! })
+    : tf.tidy(() => tf.add(timesTransposed(x!, w!), b!));
   const gradFunc: GradFunc = (dy, [xs, ws]) => [...linearGrads(dy, xs!, ws!), biasGrad(dy)];
   return { value, gradFunc };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;

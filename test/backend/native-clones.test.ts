@@ -8,14 +8,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf, type NativeElementwise } from "../../src/backend/wasm/native-elementwise";
+import type { NativeElementwise } from "../../src/backend/wasm/native-elementwise";
 import { Generator } from "../../src/utils/random";
+import { nativeKernels } from "../helpers/native-kernels";
 
 type Kernels = NativeElementwise & { vectorLoops(): string };
 const ROOT = resolve(import.meta.dirname, "../..");
-const addon = loadNativeGemm();
-const built = "gemm" in addon && elementwiseOf(addon.gemm) !== null;
+const built = nativeKernels !== null;
 const cpuHasAvx2 = process.platform === "linux" && process.arch === "x64" && /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
 
 const ROWS = 67;
@@ -65,13 +64,13 @@ describe.runIf(built)("the native kernels' AVX2 copies and their baseline copies
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("the usual build runs the AVX2 copies on this CPU when it has AVX2; the second build, the baseline", () => {
-    const usual = (addon as { gemm: object }).gemm as Kernels;
+    const usual = nativeKernels as Kernels;
     expect(baseline.vectorLoops()).toBe("baseline");
     if (process.platform === "linux" && process.arch === "x64") expect(usual.vectorLoops()).toBe(cpuHasAvx2 ? "avx2" : "baseline");
   });
 
   it("GELU, LayerNorm, softmax, their gradients and the bias sums: the same bits", () => {
-    const usual = outputs((addon as { gemm: object }).gemm as Kernels);
+    const usual = outputs(nativeKernels as Kernels);
     const base = outputs(baseline);
     let differ = 0;
     for (let i = 0; i < usual.length; i++) if (usual[i] !== base[i]) differ++;

@@ -4,13 +4,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KIT_SUM_ROWS, nativeElementwiseCalls, setNativeElementwise, useBackend } from "../../src/backend";
-import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf } from "../../src/backend/wasm/native-elementwise";
 import { linear } from "../../src/nn";
 import { Generator } from "../../src/utils/random";
+import { nativeKernels } from "../helpers/native-kernels";
 
-const addon = loadNativeGemm();
-const built = "gemm" in addon && elementwiseOf(addon.gemm) !== null;
+const built = nativeKernels !== null;
 const U = 2 ** -24;
 
 /** Column sums in double, and each column's sum of magnitudes (what bounds the double sum's own error). */

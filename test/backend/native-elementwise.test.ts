@@ -7,33 +7,22 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nativeElementwiseActive, nativeElementwiseCalls, setNativeElementwise, useBackend } from "../../src/backend";
-import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf, nativeElementwiseWanted, nativeUniformMask } from "../../src/backend/wasm/native-elementwise";
+import { nativeElementwiseWanted, nativeUniformMask } from "../../src/backend/wasm/native-elementwise";
 import { gelu } from "../../src/nn";
 import { Dropout } from "../../src/nn/dropout";
 import { backward } from "../../src/nn/autograd";
 import { Generator } from "../../src/utils/random";
 import { readSafetensors } from "../../src/utils/safetensors";
-import { syntheticBatch, workloadModel } from "../../bench/model-step";
+import { syntheticBatch, workloadModel } from "../../bench/workload";
 import { closeOrF64, closeReport, RTOL } from "../helpers/close";
 import { gelu64 } from "../nn/float64-erf";
 import { PACKAGE_ROOT } from "../helpers/shared";
+import { nativeKernels, withNative } from "../helpers/native-kernels";
 
-const addon = loadNativeGemm();
-const built = "gemm" in addon && elementwiseOf(addon.gemm) !== null;
+const built = nativeKernels !== null;
 
 function bits(a: Float32Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length);
-}
-
-/** Run `f` with the native kernels switched on or off, restoring the setting after. */
-function withNative<T>(on: boolean, f: () => T): T {
-  const before = setNativeElementwise(on);
-  try {
-    return f();
-  } finally {
-    setNativeElementwise(before);
-  }
 }
 
 describe.runIf(built)("native dropout masks (wasm)", () => {

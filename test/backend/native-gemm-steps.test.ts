@@ -5,13 +5,14 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
+import type { NativeElementwiseCalls } from "../../src/backend/wasm/native-elementwise";
 import { PACKAGE_ROOT } from "../helpers/shared";
 
 interface Steps {
   gemm: string;
   threads: number;
   nativeCalls: number;
-  elementwise: { gelu: number; geluGrad: number; layerNorm: number; layerNormGrad: number; softmax: number; softmaxGrad: number; sumRows: number; masks: number };
+  elementwise: NativeElementwiseCalls;
   losses: number[];
   tensors: number[];
   digest: string;

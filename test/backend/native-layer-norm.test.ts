@@ -5,13 +5,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, nativeElementwiseCalls, setNativeElementwise, useBackend } from "../../src/backend";
-import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf } from "../../src/backend/wasm/native-elementwise";
 import { layerNorm } from "../../src/nn";
 import { Generator } from "../../src/utils/random";
+import { nativeKernels, withNative, worst } from "../helpers/native-kernels";
 
-const addon = loadNativeGemm();
-const built = "gemm" in addon && elementwiseOf(addon.gemm) !== null;
+const built = nativeKernels !== null;
 
 const U = 2 ** -24; // float32's unit roundoff (round to nearest)
 const SLACK = 1.001; // second-order terms (u^2) of the bounds below
@@ -144,32 +142,6 @@ function run({ x, w, b, dy }: Inputs, eps: number): { y: Float32Array; dx: Float
     const [dx, dw, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, c, d, eps), dyt)))([xt, wt, bt]);
     return { y, dx: Float32Array.from(dx!.dataSync()), dw: Float32Array.from(dw!.dataSync()), db: Float32Array.from(db!.dataSync()) };
   });
-}
-
-/** The worst |ours - reference| / bound (at most 1 passes), where, and the largest |ours - reference|. */
-function worst(ours: ArrayLike<number>, ref: ArrayLike<number>, bound: ArrayLike<number>): { ratio: number; index: number; maxAbs: number } {
-  let ratio = 0;
-  let index = -1;
-  let maxAbs = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(ours[i]! - ref[i]!);
-    const q = Number.isNaN(e) ? Infinity : e === 0 ? 0 : e / bound[i]!;
-    if (q > ratio) {
-      ratio = q;
-      index = i;
-    }
-    maxAbs = Math.max(maxAbs, Number.isNaN(e) ? Infinity : e);
-  }
-  return { ratio, index, maxAbs };
-}
-
-function withNative<T>(on: boolean, f: () => T): T {
-  const before = setNativeElementwise(on);
-  try {
-    return f();
-  } finally {
-    setNativeElementwise(before);
-  }
 }
 
 describe.runIf(built)("native LayerNorm (wasm)", () => {

@@ -4,13 +4,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KIT_SOFTMAX_GRAD, nativeElementwiseCalls, setNativeElementwise, useBackend } from "../../src/backend";
-import { loadNativeGemm } from "../../src/backend/wasm/native-gemm";
-import { elementwiseOf } from "../../src/backend/wasm/native-elementwise";
 import { softmax } from "../../src/nn";
 import { Generator } from "../../src/utils/random";
+import { nativeKernels, withNative, worst } from "../helpers/native-kernels";
 
-const addon = loadNativeGemm();
-const built = "gemm" in addon && elementwiseOf(addon.gemm) !== null;
+const built = nativeKernels !== null;
 
 const U = 2 ** -24; // float32's unit roundoff
 const SLACK = 1.001; // second-order terms of the bounds
@@ -103,31 +101,6 @@ function run(x: Float32Array, dy: Float32Array): { y: Float32Array; dx: Float32A
     const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(softmax(a), dyt)))(xt);
     return { y, dx: Float32Array.from(dx.dataSync()) };
   });
-}
-
-function worst(ours: ArrayLike<number>, ref: ArrayLike<number>, bound: ArrayLike<number>): { ratio: number; index: number; maxAbs: number } {
-  let ratio = 0;
-  let index = -1;
-  let maxAbs = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(ours[i]! - ref[i]!);
-    const q = Number.isNaN(e) ? Infinity : e === 0 ? 0 : e / bound[i]!;
-    if (q > ratio) {
-      ratio = q;
-      index = i;
-    }
-    maxAbs = Math.max(maxAbs, Number.isNaN(e) ? Infinity : e);
-  }
-  return { ratio, index, maxAbs };
-}
-
-function withNative<T>(on: boolean, f: () => T): T {
-  const before = setNativeElementwise(on);
-  try {
-    return f();
-  } finally {
-    setNativeElementwise(before);
-  }
 }
 
 describe.runIf(built)("native softmax (wasm)", () => {

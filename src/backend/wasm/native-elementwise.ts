@@ -72,17 +72,11 @@ type KernelFunc = tf.KernelConfig["kernelFunc"];
 
 const calls = { gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 };
 
-/** How many GELUs, LayerNorms, softmaxes, their gradients and dropout masks the addon has computed in this process. */
-export function nativeElementwiseCalls(): {
-  gelu: number;
-  geluGrad: number;
-  layerNorm: number;
-  layerNormGrad: number;
-  softmax: number;
-  softmaxGrad: number;
-  sumRows: number;
-  masks: number;
-} {
+/** Counts of the addon's kernel calls, by kernel. */
+export type NativeElementwiseCalls = typeof calls;
+
+/** How many GELUs, LayerNorms, softmaxes, bias sums, their gradients and dropout masks the addon has computed in this process. */
+export function nativeElementwiseCalls(): NativeElementwiseCalls {
   return { ...calls };
 }
 
@@ -250,25 +244,26 @@ function sumRowsKernel(native: NativeElementwise): KernelFunc {
 let installed: NativeElementwise | null = null;
 let active = false;
 
-const KERNEL_NAMES = [KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS] as const;
+// Each kit kernel the addon provides, and how to make its kernel function from the addon.
+const KERNELS: readonly (readonly [string, (native: NativeElementwise) => KernelFunc])[] = [
+  [KIT_GELU, geluKernel],
+  [KIT_GELU_GRAD, geluGradKernel],
+  [KIT_LAYER_NORM, layerNormKernel],
+  [KIT_LAYER_NORM_GRAD, layerNormGradKernel],
+  [KIT_SOFTMAX, softmaxKernel],
+  [KIT_SOFTMAX_GRAD, softmaxGradKernel],
+  [KIT_SUM_ROWS, sumRowsKernel],
+];
 
 function registerKernels(native: NativeElementwise): void {
-  for (const [kernelName, kernelFunc] of [
-    [KIT_GELU, geluKernel(native)],
-    [KIT_GELU_GRAD, geluGradKernel(native)],
-    [KIT_LAYER_NORM, layerNormKernel(native)],
-    [KIT_LAYER_NORM_GRAD, layerNormGradKernel(native)],
-    [KIT_SOFTMAX, softmaxKernel(native)],
-    [KIT_SOFTMAX_GRAD, softmaxGradKernel(native)],
-    [KIT_SUM_ROWS, sumRowsKernel(native)],
-  ] as const) {
+  for (const [kernelName, make] of KERNELS) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: make(native) });
   }
 }
 
 function unregisterKernels(): void {
-  for (const name of KERNEL_NAMES) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+  for (const [name] of KERNELS) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
 }
 
 /** Register the native GELU, LayerNorm and softmax kernels for wasm and turn the native masks on. Idempotent. */
