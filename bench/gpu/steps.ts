@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectDevice } from "../../src/backend";
 import { backwardAsync } from "../../src/nn";
-import { workloadModel, syntheticBatch } from "../model-step";
+import { syntheticBatch, workloadModel } from "../workload";
 import { SHAPES, WORKLOAD, isShapeName } from "../shapes";
 import { median } from "../stats";
 
