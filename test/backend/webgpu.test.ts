@@ -19,6 +19,7 @@
 // the lead decides; nothing here is loosened.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -81,8 +82,15 @@ describe.runIf(installed || required)("the webgpu backend (Dawn)", () => {
 
   const labels = Object.keys(tinyRef.train);
   let result: Promise<ChildResult> | null = null;
+  // KIT_WEBGPU_TRAIN_JSON: compare a run made elsewhere (train.json from bench/gpu/run.sh on a GPU machine,
+  // which has no ../shared to compare against) instead of running the child here.
+  const recorded = process.env.KIT_WEBGPU_TRAIN_JSON;
   const training = (): Promise<ChildResult> =>
-    (result ??= child("webgpu-train.ts", labels, { KIT_BACKEND: "webgpu" }).then((s) => JSON.parse(s) as ChildResult));
+    (result ??= (recorded ? readFile(recorded, "utf8") : child("webgpu-train.ts", labels, { KIT_BACKEND: "webgpu" })).then((s) => {
+      const r = JSON.parse(s) as ChildResult;
+      console.log(`webgpu parity run on: ${r.adapter ?? "(adapter not recorded)"}${recorded ? ` (recorded in ${recorded})` : ""}`);
+      return r;
+    }));
 
   it("trains: loss finite, numTensors flat over steps, the same seed gives the same losses", async () => {
     const r = await training();
@@ -158,6 +166,7 @@ type ParityRun = {
 type ChildResult = {
   backend: string;
   device: string;
+  adapter?: string | null;
   parity: Record<string, ParityRun>;
   seededA: { losses: number[]; numTensors: number[] };
   seededB: { losses: number[]; numTensors: number[] };
