@@ -4,7 +4,7 @@
 // one (KIT_BACKEND; KIT_GEMM / OPENBLAS_CORETYPE choose the GEMM as everywhere).
 // Run: `npx tsx bench/step1-grads.ts <out.safetensors> [checkpoint-dir, default the reference's] [--js K,...]`
 // (another checkpoint: bench/python/permuted_runs.py's, the same function with its hidden units permuted; --js:
-// these native kernels off, TF.js's ops instead: gelu, layer-norm, softmax, sum-rows).
+// these native kernels off, TF.js's ops instead: gelu, layer-norm, layer-norm-grad, softmax, sum-rows).
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
@@ -22,6 +22,8 @@ const REF = join(process.env.KIT_SHARED_DIR ?? join(ROOT, "..", "shared"), "refe
 const KERNELS: Record<string, string[]> = {
   gelu: [KIT_GELU, KIT_GELU_GRAD],
   "layer-norm": [KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD],
+  // The native forward with TF.js's ops for the backward (src/nn/functional.ts falls back per direction).
+  "layer-norm-grad": [KIT_LAYER_NORM_GRAD],
   softmax: [KIT_SOFTMAX, KIT_SOFTMAX_GRAD],
   "sum-rows": [KIT_SUM_ROWS],
 };
