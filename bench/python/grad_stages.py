@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tiny_reference import load_reference, reference_batch, reference_run  # noqa: E402
+from tiny_reference import REF, load_reference, reference_batch, reference_run  # noqa: E402
 
 
 def dump(out: str, double: bool) -> None:
@@ -90,7 +90,7 @@ def main() -> int:
         for _, r in runs:
             x = r[s].astype(np.float64).reshape(-1, t.shape[-1]).sum(0) - tsum
             if s.endswith("output.dense.out"):
-                w = load_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "reference", "tiny-v128-h32", "checkpoint", "model.safetensors"))[L + "output.dense.weight"].astype(np.float64)
+                w = load_file(os.path.join(REF, "checkpoint", "model.safetensors"))[L + "output.dense.weight"].astype(np.float64)
                 x = w.T @ x
             cells.append(x[e] * 1e12)
         print(("sum rows " + s).ljust(58) + "".join(f"{c:15.2f}" for c in cells))

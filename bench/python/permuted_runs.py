@@ -11,7 +11,8 @@ whether an implementation is less accurate or only drew differently on the refer
   --make DIR --count N [--seed S]   write DIR/<k>/ (k = 0 the reference itself) checkpoints
   --torch DIR OUT                   PyTorch's float32 step-1 value-bias gradients for each DIR/<k> (run under
                                     /tmp/py113 with OPENBLAS_CORETYPE set, or a pip torch) -> OUT (.npz)
-  --kit DIR OUT                     collect bench/step1-grads.ts's DIR/<k>/kit-<tag>.safetensors files -> OUT
+  --kit DIR TAG OUT                 collect DIR/<k>/kit-TAG.safetensors (`npx tsx bench/step1-grads.ts
+                                    DIR/<k>/kit-TAG.safetensors DIR/<k>` for each k) -> OUT (.npz)
   --compare OUT...                  the table
 """
 import argparse
