@@ -5,19 +5,15 @@
 // Run: `npx tsx bench/step1-grads.ts <out.safetensors> [checkpoint-dir, default the reference's] [--js K,...]`
 // (another checkpoint: bench/python/permuted_runs.py's, the same function with its hidden units permuted; --js:
 // these native kernels off, TF.js's ops instead: gelu, layer-norm, layer-norm-grad, softmax, sum-rows).
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectDevice, wasmGemmLabel } from "../src/backend";
 import { AutoModelForSequenceClassification } from "../src/models/auto";
-import type { BertBatch } from "../src/models/bert";
+import { referenceBatch } from "../test/helpers/reference-batch";
+import { TINY_CHECKPOINT } from "../test/helpers/shared";
 import { backward } from "../src/nn";
 import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../src/backend/kernel-names";
 import { writeSafetensors, type HostTensor } from "../src/utils/safetensors";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const REF = join(process.env.KIT_SHARED_DIR ?? join(ROOT, "..", "shared"), "reference", "tiny-v128-h32");
 
 const KERNELS: Record<string, string[]> = {
   gelu: [KIT_GELU, KIT_GELU_GRAD],
@@ -32,7 +28,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const at = argv.indexOf("--js");
   const js = at < 0 ? [] : (argv.splice(at, 2)[1] ?? "").split(",");
-  const [out, checkpoint = join(REF, "checkpoint")] = argv;
+  const [out, checkpoint = TINY_CHECKPOINT] = argv;
   if (!out) throw new Error("usage: npx tsx bench/step1-grads.ts <out.safetensors> [checkpoint-dir] [--js gelu,layer-norm,softmax,sum-rows]");
   const device = await selectDevice({ quiet: true });
   for (const k of js) {
@@ -40,13 +36,7 @@ async function main(): Promise<void> {
     if (!names) throw new Error(`--js: expected a list of ${Object.keys(KERNELS).join(", ")}; got "${k}"`);
     for (const name of names) if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
   }
-  const b = (JSON.parse(readFileSync(join(REF, "reference.json"), "utf8")) as { batch: Record<string, number[][] | number[]> }).batch;
-  const batch: BertBatch = {
-    input_ids: tf.tensor2d(b.input_ids as number[][], undefined, "int32"),
-    attention_mask: tf.tensor2d(b.attention_mask as number[][], undefined, "int32"),
-    token_type_ids: tf.tensor2d(b.token_type_ids as number[][], undefined, "int32"),
-    labels: tf.tensor1d(b.labels as number[], "int32"),
-  };
+  const batch = referenceBatch();
   const model = await AutoModelForSequenceClassification.fromPretrained(checkpoint, { logger: () => {}, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
   model.train();
   const loss = backward(() => model.forward(batch).loss!, model.parameters());

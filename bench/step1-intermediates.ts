@@ -4,32 +4,22 @@
 // hooks) (issue 17). Each Linear's input and output get a zero variable added (x + 0 is x, and the Add's
 // gradient passes dy through unchanged), so the pass computes the same bits as bench/step1-grads.ts: checked
 // by grad_stages.py against that file. Run: `npx tsx bench/step1-intermediates.ts <out.safetensors>`.
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectDevice, wasmGemmLabel } from "../src/backend";
 import { AutoModelForSequenceClassification } from "../src/models/auto";
-import type { BertBatch } from "../src/models/bert";
+import { referenceBatch } from "../test/helpers/reference-batch";
+import { TINY_CHECKPOINT } from "../test/helpers/shared";
 import { Linear, noGrad } from "../src/nn";
 import { installWasmKernels } from "../src/backend";
 import { writeSafetensors, type HostTensor } from "../src/utils/safetensors";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const REF = join(process.env.KIT_SHARED_DIR ?? join(ROOT, "..", "shared"), "reference", "tiny-v128-h32");
 
 async function main(): Promise<void> {
   const [out] = process.argv.slice(2);
   if (!out) throw new Error("usage: npx tsx bench/step1-intermediates.ts <out.safetensors>");
   const device = await selectDevice({ quiet: true });
-  const b = (JSON.parse(readFileSync(join(REF, "reference.json"), "utf8")) as { batch: Record<string, number[][] | number[]> }).batch;
-  const batch: BertBatch = {
-    input_ids: tf.tensor2d(b.input_ids as number[][], undefined, "int32"),
-    attention_mask: tf.tensor2d(b.attention_mask as number[][], undefined, "int32"),
-    token_type_ids: tf.tensor2d(b.token_type_ids as number[][], undefined, "int32"),
-    labels: tf.tensor1d(b.labels as number[], "int32"),
-  };
-  const model = await AutoModelForSequenceClassification.fromPretrained(join(REF, "checkpoint"), { logger: () => {}, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
+  const batch = referenceBatch();
+  const model = await AutoModelForSequenceClassification.fromPretrained(TINY_CHECKPOINT, { logger: () => {}, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
   model.train();
   const probes = new Map<string, tf.Variable>();
   const probe = (name: string, x: tf.Tensor): tf.Tensor => {
