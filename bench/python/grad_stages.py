@@ -83,6 +83,7 @@ def main() -> int:
     # column sum of attention.output.dense's dX (softmax rows sum to 1), = W_o^T (column sum of its dY).
     L = "bert.encoder.layer.0.attention."
     print(f"error of layer.0 value.bias[{e}] carried by each stage's column sum (1e-12):")
+    w = load_file(os.path.join(REF, "checkpoint", "model.safetensors"))[L + "output.dense.weight"].astype(np.float64)
     for s in [L + "output.dense.out", L + "output.dense.in", L + "self.value.out"]:
         t = truth[s].astype(np.float64)
         tsum = t.reshape(-1, t.shape[-1]).sum(0)
@@ -90,7 +91,6 @@ def main() -> int:
         for _, r in runs:
             x = r[s].astype(np.float64).reshape(-1, t.shape[-1]).sum(0) - tsum
             if s.endswith("output.dense.out"):
-                w = load_file(os.path.join(REF, "checkpoint", "model.safetensors"))[L + "output.dense.weight"].astype(np.float64)
                 x = w.T @ x
             cells.append(x[e] * 1e12)
         print(("sum rows " + s).ljust(58) + "".join(f"{c:15.2f}" for c in cells))

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
 import { setKitDenseMatMul } from "./wasm/batch-matmul";
 import { installWasmKernels } from "./wasm/kernels";
+import { installWasmLayerNorm } from "./wasm/layer-norm";
 import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
 import { installNativeElementwise, nativeElementwiseActive, nativeElementwiseWanted, setNativeElementwise } from "./wasm/native-elementwise";
@@ -109,6 +110,8 @@ async function activate(name: BackendName): Promise<string | null> {
       wasmThreads = ((pkg.default ?? pkg) as WasmPackage).getThreadsCount();
       // Our faster kernels (batched matMul, buffer-sharing Identity) replace the package's from the start.
       installWasmKernels();
+      // LayerNorm as one kernel each way, in WebAssembly; the addon's replaces it below when it is on.
+      installWasmLayerNorm();
       // Single products too on one thread; on more, XNNPACK splits each GEMM across them (src/backend/wasm/batch-matmul.ts).
       setKitDenseMatMul(wasmThreads === 1);
       if (native?.gemm) {

@@ -11,5 +11,6 @@ export type { FusedAdamWVariant } from "./wasm/fused-adamw";
 export { installWasmKernels, replacedBatchMatMul } from "./wasm/kernels";
 export { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "./wasm/batch-matmul";
 export { nativeElementwiseActive, nativeElementwiseCalls, setNativeElementwise } from "./wasm/native-elementwise";
+export { wasmLayerNormCalls } from "./wasm/layer-norm";
 export { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "./kernel-names";
 export { readableOnHost, readsOnlyAsynchronously } from "./host-read";

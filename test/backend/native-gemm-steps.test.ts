@@ -13,6 +13,7 @@ interface Steps {
   threads: number;
   nativeCalls: number;
   elementwise: NativeElementwiseCalls;
+  wasmLayerNorm: { layerNorm: number; layerNormGrad: number };
   losses: number[];
   tensors: number[];
   digest: string;
@@ -44,6 +45,10 @@ describe.runIf("gemm" in native)("KIT_GEMM on the wasm backend, native GEMM buil
     expect(wasm.nativeCalls).toBe(0);
     // KIT_GEMM=wasm turns every native kernel off, GELU, LayerNorm, softmax, bias sums and dropout masks included.
     expect(wasm.elementwise).toEqual({ gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 });
+    // LayerNorm then runs on the kit's WebAssembly kernel (assembly/layer-norm.ts), not TF.js's composite.
+    expect(wasm.wasmLayerNorm.layerNorm).toBeGreaterThan(0);
+    expect(wasm.wasmLayerNorm.layerNormGrad).toBe(wasm.wasmLayerNorm.layerNorm);
+    expect(blas.wasmLayerNorm).toEqual({ layerNorm: 0, layerNormGrad: 0 });
     expect(blas.gemm).toMatch(/^(OpenBLAS|Accelerate)/);
     expect(blas.gemm).toMatch(/1 thread\)$|^Accelerate/);
     expect(blas.nativeCalls).toBeGreaterThan(0);
@@ -64,11 +69,12 @@ describe.runIf("gemm" in native)("KIT_GEMM on the wasm backend, native GEMM buil
     for (let i = 0; i < 3; i++) expect(Math.abs(blas.losses[i]! - wasm.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
   }, 240_000);
 
-  it("KIT_ELEMENTWISE=js with the native GEMM: TF.js's GELU, LayerNorm and softmax and JS masks, no leak", () => {
+  it("KIT_ELEMENTWISE=js with the native GEMM: TF.js's GELU and softmax, the kit's WebAssembly LayerNorm and JS masks, no leak", () => {
     const js = steps({ KIT_GEMM: "native", KIT_ELEMENTWISE: "js", KIT_WASM_THREADS: "1" });
     const blas = steps({ KIT_GEMM: "native", KIT_WASM_THREADS: "1" });
     expect(js.nativeCalls).toBeGreaterThan(0);
     expect(js.elementwise).toEqual({ gelu: 0, geluGrad: 0, layerNorm: 0, layerNormGrad: 0, softmax: 0, softmaxGrad: 0, sumRows: 0, masks: 0 });
+    expect(js.wasmLayerNorm.layerNorm).toBeGreaterThan(0);
     expect(js.tensors[2], "tf.memory().numTensors after step 3 vs step 1").toBe(js.tensors[0]);
     // The same masks drawn in JS; only the element-wise kernels' rounding differs.
     for (let i = 0; i < 3; i++) expect(Math.abs(js.losses[i]! - blas.losses[i]!), `loss ${i}`).toBeLessThan(1e-4);
@@ -87,7 +93,9 @@ describe.runIf(!("gemm" in native))("KIT_GEMM on the wasm backend, native GEMM a
     const forced = run({ KIT_GEMM: "native" });
     expect(forced.status).not.toBe(0);
     expect(forced.stderr).toMatch(/KIT_GEMM=native: the native GEMM is not available .*apt-get install libopenblas-dev/);
-    expect(steps({}).gemm).toBe("the wasm backend's own");
+    const unset = steps({});
+    expect(unset.gemm).toBe("the wasm backend's own");
+    expect(unset.wasmLayerNorm.layerNorm).toBeGreaterThan(0);
   }, 240_000);
 });
 

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../kernel-names";
 import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { installWasmLayerNorm, layerNormGradKernel, layerNormKernel, rowsOf, type LayerNormImpl } from "./layer-norm";
 import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
 import type { AleaState, Generator } from "../../utils/random";
 
@@ -117,83 +118,11 @@ function geluGradKernel(native: NativeElementwise): KernelFunc {
   };
 }
 
-/** The length of the last axis, with the rows before it; throws, naming the kernel, on a scalar. */
-function rowsOf(shape: number[], kernel: string): { rows: number; cols: number } {
-  const cols = shape[shape.length - 1];
-  if (cols === undefined || cols === 0) throw new Error(`${kernel}: expected a tensor with a non-empty last axis, got shape ${JSON.stringify(shape)}`);
-  return { rows: size(shape) / cols, cols };
-}
-
-function vectorOf(t: tf.TensorInfo, cols: number, what: string, kernel: string): void {
-  float32(t, kernel);
-  if (t.shape.length !== 1 || t.shape[0] !== cols) {
-    throw new Error(`${kernel}: ${what} has shape ${JSON.stringify(t.shape)}, expected [${cols}] (the last axis of the input)`);
-  }
-}
-
-function layerNormKernel(native: NativeElementwise): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias: tf.TensorInfo };
-    const eps = (attrs as { eps?: unknown } | undefined)?.eps;
-    if (typeof eps !== "number" || !(eps >= 0)) throw new Error(`${KIT_LAYER_NORM}: attrs.eps must be a number >= 0, got ${String(eps)}`);
-    float32(x, KIT_LAYER_NORM);
-    const { rows, cols } = rowsOf(x.shape, KIT_LAYER_NORM);
-    vectorOf(weight, cols, "weight", KIT_LAYER_NORM);
-    vectorOf(bias, cols, "bias", KIT_LAYER_NORM);
-    const b = backend as unknown as WasmBackendLike;
-    const y = heapOutput(b, x.shape);
-    const xhat = heapOutput(b, x.shape);
-    const rstd = heapOutput(b, [...x.shape.slice(0, -1), 1]);
-    // After heapOutput: it may grow the heap.
-    native.layerNorm(
-      heapFloats(b),
-      heapOffset(b, x.dataId),
-      heapOffset(b, weight.dataId),
-      heapOffset(b, bias.dataId),
-      heapOffset(b, y.dataId),
-      heapOffset(b, xhat.dataId),
-      heapOffset(b, rstd.dataId),
-      rows,
-      cols,
-      eps,
-    );
-    calls.layerNorm++;
-    return [y, xhat, rstd];
-  };
-}
-
-function layerNormGradKernel(native: NativeElementwise): KernelFunc {
-  return ({ inputs, backend }) => {
-    const { dy, xhat, rstd, weight } = inputs as { dy: tf.TensorInfo; xhat: tf.TensorInfo; rstd: tf.TensorInfo; weight: tf.TensorInfo };
-    float32(dy, KIT_LAYER_NORM_GRAD);
-    float32(xhat, KIT_LAYER_NORM_GRAD);
-    float32(rstd, KIT_LAYER_NORM_GRAD);
-    const { rows, cols } = rowsOf(xhat.shape, KIT_LAYER_NORM_GRAD);
-    vectorOf(weight, cols, "weight", KIT_LAYER_NORM_GRAD);
-    if (size(dy.shape) !== rows * cols || size(rstd.shape) !== rows) {
-      throw new Error(
-        `${KIT_LAYER_NORM_GRAD}: dy ${JSON.stringify(dy.shape)} and rstd ${JSON.stringify(rstd.shape)} do not match xhat ${JSON.stringify(xhat.shape)} ` +
-          `(dy its size, rstd one value per row)`,
-      );
-    }
-    const b = backend as unknown as WasmBackendLike;
-    const dx = heapOutput(b, xhat.shape);
-    const dw = heapOutput(b, [cols]);
-    const db = heapOutput(b, [cols]);
-    native.layerNormGrad(
-      heapFloats(b),
-      heapOffset(b, dy.dataId),
-      heapOffset(b, xhat.dataId),
-      heapOffset(b, rstd.dataId),
-      heapOffset(b, weight.dataId),
-      heapOffset(b, dx.dataId),
-      heapOffset(b, dw.dataId),
-      heapOffset(b, db.dataId),
-      rows,
-      cols,
-    );
-    calls.layerNormGrad++;
-    return [dx, dw, db];
+// The addon's LayerNorm in layer-norm.ts's shape (the heap as a Float32Array instead of the backend).
+function nativeLayerNorm(native: NativeElementwise): LayerNormImpl {
+  return {
+    layerNorm: (b, ...args) => native.layerNorm(heapFloats(b), ...args),
+    layerNormGrad: (b, ...args) => native.layerNormGrad(heapFloats(b), ...args),
   };
 }
 
@@ -248,8 +177,8 @@ let active = false;
 const KERNELS: readonly (readonly [string, (native: NativeElementwise) => KernelFunc])[] = [
   [KIT_GELU, geluKernel],
   [KIT_GELU_GRAD, geluGradKernel],
-  [KIT_LAYER_NORM, layerNormKernel],
-  [KIT_LAYER_NORM_GRAD, layerNormGradKernel],
+  [KIT_LAYER_NORM, (native) => layerNormKernel(nativeLayerNorm(native), () => calls.layerNorm++)],
+  [KIT_LAYER_NORM_GRAD, (native) => layerNormGradKernel(nativeLayerNorm(native), () => calls.layerNormGrad++)],
   [KIT_SOFTMAX, softmaxKernel],
   [KIT_SOFTMAX_GRAD, softmaxGradKernel],
   [KIT_SUM_ROWS, sumRowsKernel],
@@ -264,6 +193,8 @@ function registerKernels(native: NativeElementwise): void {
 
 function unregisterKernels(): void {
   for (const [name] of KERNELS) if (tf.getKernel(name, "wasm") !== undefined) tf.unregisterKernel(name, "wasm");
+  // LayerNorm goes back to the kit's WebAssembly kernel (the same results), not to TF.js's composite.
+  installWasmLayerNorm();
 }
 
 /** Register the native GELU, LayerNorm and softmax kernels for wasm and turn the native masks on. Idempotent. */

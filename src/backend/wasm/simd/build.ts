@@ -15,6 +15,7 @@ export const KERNEL_DIR = fileURLToPath(new URL(".", import.meta.url));
 export const KERNEL_SOURCES: Record<HeapKernelName, string> = {
   "batch-matmul": fileURLToPath(new URL("../../../../assembly/batch-matmul.ts", import.meta.url)),
   adamw: fileURLToPath(new URL("../../../../assembly/adamw.ts", import.meta.url)),
+  "layer-norm": fileURLToPath(new URL("../../../../assembly/layer-norm.ts", import.meta.url)),
 };
 export const KERNEL_SOURCE = KERNEL_SOURCES["batch-matmul"];
 

@@ -1,10 +1,10 @@
 // Loads the kit's WebAssembly SIMD kernels (assembly/*.ts, compiled by build.ts into this folder) INTO the wasm
 // backend's own heap: each instance imports the emscripten module's WebAssembly.Memory and is handed byte
-// offsets of tensors, so nothing is copied. Shared by every kernel (../batch-matmul.ts, ../fused-adamw.ts).
+// offsets of tensors, so nothing is copied. Shared by every kernel (../batch-matmul.ts, ../fused-adamw.ts, ../layer-norm.ts).
 import fs from "node:fs";
 
 /** The kernels with a binary pair in this folder (`<name>.wasm`, `<name>.shared.wasm`). */
-export type HeapKernelName = "batch-matmul" | "adamw";
+export type HeapKernelName = "batch-matmul" | "adamw" | "layer-norm";
 
 const compiled = new Map<string, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, Map<HeapKernelName, WebAssembly.Exports>>();

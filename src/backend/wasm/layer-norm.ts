@@ -1,0 +1,148 @@
+// LayerNorm on the wasm backend as one kernel each way (KitLayerNorm, KitLayerNormGrad: src/nn/functional.ts
+// runs them when registered), on tensors where they lie in the heap (byte offsets, no copies). Two
+// implementations compute bitwise the same: the native addon's (native/layer-norm.c, registered with the GEMM
+// by native-elementwise.ts) and the kit's WebAssembly one (assembly/layer-norm.ts), which takes over wherever
+// the addon's is not installed (KIT_GEMM=wasm, KIT_ELEMENTWISE=js, no build). Both accumulate the row
+// statistics and the gradient's sums in double; TF.js's composite of stock ops does not, and its errors were
+// 1.6x PyTorch's where AdamW amplifies them (bench/NOTES.md, "value.bias[20]").
+import * as tf from "@tensorflow/tfjs-core";
+import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD } from "../kernel-names";
+import { heapMemory, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
+import { heapKernel } from "./simd/kernels";
+
+type KernelFunc = tf.KernelConfig["kernelFunc"];
+
+/** One LayerNorm implementation on the heap: byte offsets of the tensors, then the sizes. */
+export interface LayerNormImpl {
+  /** Per row of x [rows, cols]: y = xhat * w + b, xhat = (x - mean) * rstd, rstd [rows]; outputs apart from all. */
+  layerNorm(backend: WasmBackendLike, x: number, w: number, b: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number): void;
+  /** dx [rows, cols], dw and db [cols] from the forward's xhat and rstd; outputs apart from all. */
+  layerNormGrad(backend: WasmBackendLike, dy: number, xhat: number, rstd: number, w: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+function float32(t: tf.TensorInfo, kernel: string): void {
+  if (t.dtype !== "float32") throw new Error(`${kernel}: expected a float32 tensor, got ${t.dtype} (cast it first)`);
+}
+
+/** The length of the last axis, with the rows before it; throws, naming the kernel, on a scalar. */
+export function rowsOf(shape: number[], kernel: string): { rows: number; cols: number } {
+  const cols = shape[shape.length - 1];
+  if (cols === undefined || cols === 0) throw new Error(`${kernel}: expected a tensor with a non-empty last axis, got shape ${JSON.stringify(shape)}`);
+  return { rows: size(shape) / cols, cols };
+}
+
+function vectorOf(t: tf.TensorInfo, cols: number, what: string, kernel: string): void {
+  float32(t, kernel);
+  if (t.shape.length !== 1 || t.shape[0] !== cols) {
+    throw new Error(`${kernel}: ${what} has shape ${JSON.stringify(t.shape)}, expected [${cols}] (the last axis of the input)`);
+  }
+}
+
+/** KitLayerNorm's kernel function on `impl`; `counted` runs once per call. */
+export function layerNormKernel(impl: LayerNormImpl, counted: () => void): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias: tf.TensorInfo };
+    const eps = (attrs as { eps?: unknown } | undefined)?.eps;
+    if (typeof eps !== "number" || !(eps >= 0)) throw new Error(`${KIT_LAYER_NORM}: attrs.eps must be a number >= 0, got ${String(eps)}`);
+    float32(x, KIT_LAYER_NORM);
+    const { rows, cols } = rowsOf(x.shape, KIT_LAYER_NORM);
+    vectorOf(weight, cols, "weight", KIT_LAYER_NORM);
+    vectorOf(bias, cols, "bias", KIT_LAYER_NORM);
+    const b = backend as unknown as WasmBackendLike;
+    const y = heapOutput(b, x.shape);
+    const xhat = heapOutput(b, x.shape);
+    const rstd = heapOutput(b, [...x.shape.slice(0, -1), 1]);
+    // Offsets after heapOutput: it may grow the heap.
+    impl.layerNorm(
+      b,
+      heapOffset(b, x.dataId),
+      heapOffset(b, weight.dataId),
+      heapOffset(b, bias.dataId),
+      heapOffset(b, y.dataId),
+      heapOffset(b, xhat.dataId),
+      heapOffset(b, rstd.dataId),
+      rows,
+      cols,
+      eps,
+    );
+    counted();
+    return [y, xhat, rstd];
+  };
+}
+
+/** KitLayerNormGrad's kernel function on `impl`; `counted` runs once per call. */
+export function layerNormGradKernel(impl: LayerNormImpl, counted: () => void): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, xhat, rstd, weight } = inputs as { dy: tf.TensorInfo; xhat: tf.TensorInfo; rstd: tf.TensorInfo; weight: tf.TensorInfo };
+    float32(dy, KIT_LAYER_NORM_GRAD);
+    float32(xhat, KIT_LAYER_NORM_GRAD);
+    float32(rstd, KIT_LAYER_NORM_GRAD);
+    const { rows, cols } = rowsOf(xhat.shape, KIT_LAYER_NORM_GRAD);
+    vectorOf(weight, cols, "weight", KIT_LAYER_NORM_GRAD);
+    if (size(dy.shape) !== rows * cols || size(rstd.shape) !== rows) {
+      throw new Error(
+        `${KIT_LAYER_NORM_GRAD}: dy ${JSON.stringify(dy.shape)} and rstd ${JSON.stringify(rstd.shape)} do not match xhat ${JSON.stringify(xhat.shape)} ` +
+          `(dy its size, rstd one value per row)`,
+      );
+    }
+    const b = backend as unknown as WasmBackendLike;
+    const dx = heapOutput(b, xhat.shape);
+    const dw = heapOutput(b, [cols]);
+    const db = heapOutput(b, [cols]);
+    impl.layerNormGrad(
+      b,
+      heapOffset(b, dy.dataId),
+      heapOffset(b, xhat.dataId),
+      heapOffset(b, rstd.dataId),
+      heapOffset(b, weight.dataId),
+      heapOffset(b, dx.dataId),
+      heapOffset(b, dw.dataId),
+      heapOffset(b, db.dataId),
+      rows,
+      cols,
+    );
+    counted();
+    return [dx, dw, db];
+  };
+}
+
+type LayerNormExport = (x: number, w: number, b: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number) => void;
+type LayerNormGradExport = (dy: number, xhat: number, rstd: number, w: number, dx: number, dw: number, db: number, rows: number, cols: number) => void;
+
+/** assembly/layer-norm.ts on the backend's heap. */
+export const wasmLayerNormImpl: LayerNormImpl = {
+  layerNorm(backend, x, w, b, y, xhat, rstd, rows, cols, eps) {
+    // eps rounded to float first, as the addon, torch's float kernel and the composite's float32 scalar have it.
+    (heapKernel("layer-norm", heapMemory(backend)).layerNorm as LayerNormExport)(x, w, b, y, xhat, rstd, rows, cols, Math.fround(eps));
+  },
+  layerNormGrad(backend, dy, xhat, rstd, w, dx, dw, db, rows, cols) {
+    (heapKernel("layer-norm", heapMemory(backend)).layerNormGrad as LayerNormGradExport)(dy, xhat, rstd, w, dx, dw, db, rows, cols);
+  },
+};
+
+const calls = { layerNorm: 0, layerNormGrad: 0 };
+
+/** How many LayerNorms and gradients the WebAssembly kernel (not the addon) has computed in this process. */
+export function wasmLayerNormCalls(): { layerNorm: number; layerNormGrad: number } {
+  return { ...calls };
+}
+
+const WASM_KERNELS: readonly tf.KernelConfig[] = [
+  { kernelName: KIT_LAYER_NORM, backendName: "wasm", kernelFunc: layerNormKernel(wasmLayerNormImpl, () => calls.layerNorm++) },
+  { kernelName: KIT_LAYER_NORM_GRAD, backendName: "wasm", kernelFunc: layerNormGradKernel(wasmLayerNormImpl, () => calls.layerNormGrad++) },
+];
+
+/**
+ * Register the WebAssembly LayerNorm for wasm where no LayerNorm kernel is registered there (the addon's,
+ * when installed, stays). src/backend/device.ts calls it once the backend is up; native-elementwise.ts when
+ * it switches the addon's kernels off. Idempotent.
+ */
+export function installWasmLayerNorm(): void {
+  for (const config of WASM_KERNELS) {
+    if (tf.getKernel(config.kernelName, "wasm") === undefined) tf.registerKernel(config);
+  }
+}
