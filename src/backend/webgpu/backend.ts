@@ -3,6 +3,7 @@
 // llvmpipe's): we register the backend ourselves on the adapter findAdapter() chose.
 import * as tf from "@tensorflow/tfjs-core";
 import { installAccurateMath } from "./accurate-math";
+import { installWebgpuLayerNorm } from "./layer-norm";
 import { adapterLine, findAdapter, loadDawn, type FoundAdapter } from "./adapter";
 
 type TensorData = { values: unknown; dtype: string };
@@ -55,6 +56,7 @@ export async function activateWebgpu(): Promise<string | null> {
     });
   }
   if (!(await tf.setBackend("webgpu"))) return "tfjs-backend-webgpu could not initialise on Dawn's adapter";
+  installWebgpuLayerNorm();
   activeLine = adapterLine(found.description);
   return null;
 }
