@@ -10,7 +10,8 @@ import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
 import { installNativeElementwise, nativeElementwiseActive, nativeElementwiseWanted, setNativeElementwise } from "./wasm/native-elementwise";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
-import { activateWebgpu, probeWebgpu, webgpuAdapterLine } from "./webgpu/backend";
+import { activateWebgpu, webgpuAdapterLine } from "./webgpu/backend";
+import { dawnInstalled, mayHaveHardwareAdapter, probeQuietly } from "./webgpu/quiet-probe";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -148,6 +149,13 @@ async function availableAfterFailure(requested: string): Promise<never> {
   const available: BackendName[] = [];
   const current = tf.getBackend();
   for (const name of BACKEND_NAMES) {
+    // webgpu: asked in a child process (Dawn's warnings stay there), not activated here.
+    if (name === "webgpu" && !failures.has(name)) {
+      const found = probeQuietly();
+      if (typeof found === "string") failures.set(name, found);
+      else available.push(name);
+      continue;
+    }
     if ((await activate(name)) === null) available.push(name);
   }
   // Probing switched backends: leave TF.js where it was.
@@ -174,7 +182,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
     device = await useBackend(forced);
   } else {
     for (const name of BACKEND_NAMES) {
-      if (name === "webgpu" && !(await isHardwareWebgpu())) continue;
+      if (name === "webgpu" && !isHardwareWebgpu()) continue;
       if ((await activate(name)) === null) {
         device = new Device(name, TF_BACKEND[name]);
         break;
@@ -204,10 +212,15 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
   return device;
 }
 
-/** The automatic choice takes a WebGPU adapter only when it is a GPU: a software one is slower than wasm. */
-async function isHardwareWebgpu(): Promise<boolean> {
-  const found = await probeWebgpu();
-  return typeof found !== "string" && !found.description.software;
+/**
+ * The automatic choice takes a WebGPU adapter only when it is a GPU: a software one is slower than wasm. Asked
+ * quietly (src/backend/webgpu/quiet-probe.ts), and not at all where no GPU can be reached (Linux without a
+ * Vulkan loader) or the package is absent.
+ */
+function isHardwareWebgpu(): boolean {
+  if (!dawnInstalled() || !mayHaveHardwareAdapter()) return false;
+  const found = probeQuietly();
+  return typeof found !== "string" && !found.software;
 }
 
 /** The device selected last, or the one matching TF.js's current backend. */

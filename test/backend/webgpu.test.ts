@@ -74,6 +74,17 @@ describe.runIf(installed || required)("the webgpu backend (Dawn)", () => {
     expect(auto.error).toMatch(/Available here: webgpu, wasm, cpu\./);
   }, 120_000);
 
+  it("keeps Dawn's own warnings out of a run that does not use webgpu, even when listing what is available", async () => {
+    // Auto choice (wasm here) and the list after an unknown backend: Dawn is asked in a child process.
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(FIXTURES, "backend-line.ts")], {
+      cwd: PACKAGE_ROOT,
+      env: { ...process.env, KIT_BACKEND: "" },
+    });
+    const out = JSON.parse(stdout.trim().split("\n").at(-1)!) as { error: string };
+    expect(out.error).toMatch(/Available here: webgpu, wasm, cpu\./);
+    expect(stderr, "stderr of a run that chose wasm").not.toMatch(/Warning|Vulkan|BackendVk|maxDynamic/);
+  }, 120_000);
+
   it("computes exp, log and tanh to within 4 float32 ulps (src/backend/webgpu/accurate-math.ts)", async () => {
     const r = JSON.parse(await child("webgpu-math.ts", [], { KIT_BACKEND: "webgpu" })) as Record<string, { package: number; accurate: number }>;
     console.log(`webgpu, largest error in float32 ulps (the package's own / the kit's):\n  ${Object.entries(r).map(([k, v]) => `${k}: ${v.package} / ${v.accurate}`).join("\n  ")}`);
