@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { findAdapter, loadDawn, WEBGPU_INSTALL_HINT, type AdapterDescription } from "./adapter";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+const CHILD_FLAG = "KIT_WEBGPU_PROBE_CHILD";
 
 /** Whether the webgpu package can be imported from here, without importing it (ESM resolution, loader hooks included). */
 export function dawnInstalled(): boolean {
@@ -42,7 +43,7 @@ let answer: AdapterDescription | string | null = null;
 export function probeQuietly(): AdapterDescription | string {
   if (answer !== null) return answer;
   if (!dawnInstalled()) return (answer = `the webgpu package (Dawn) is not installed; install it with \`${WEBGPU_INSTALL_HINT}\``);
-  const child = spawnSync(process.execPath, ["--import", "tsx", THIS_FILE], { encoding: "utf8", timeout: 60_000, env: process.env });
+  const child = spawnSync(process.execPath, ["--import", "tsx", THIS_FILE], { encoding: "utf8", timeout: 60_000, env: { ...process.env, [CHILD_FLAG]: "1" } });
   const last = child.stdout?.trim().split("\n").at(-1) ?? "";
   try {
     const parsed = JSON.parse(last) as { description?: AdapterDescription; error?: string };
@@ -53,7 +54,9 @@ export function probeQuietly(): AdapterDescription | string {
   return answer;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// The child: this file run as a program, told so by the environment (a bundle of the kit has this module inside
+// its one file, where comparing argv[1] with import.meta.url would match).
+if (process.env[CHILD_FLAG] === "1" && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   let line: string;
   try {
     const found = await findAdapter(await loadDawn());
