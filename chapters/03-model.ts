@@ -58,12 +58,14 @@ export async function run(options: ModelOptions = {}): Promise<ModelResult> {
   const batchShapes = Object.fromEntries(Object.entries(batch!).map(([k, v]) => [k, [...(v as { shape: number[] }).shape]]));
   // The course runs this forward pass in training mode (dropout on), as a freshly loaded model would be.
   model.train();
-  const { loss, logitsShape } = noGrad(() => {
+  const { lossTensor, logitsShape } = noGrad(() => {
     // #region forward
     const outputs = model.forward(batch!);
     // #endregion forward
-    return { loss: outputs.loss!.dataSync()[0]!, logitsShape: [...outputs.logits.shape] };
+    return { lossTensor: outputs.loss!, logitsShape: [...outputs.logits.shape] };
   });
+  const loss = (await lossTensor.data())[0]!; // an await: webgpu reads the GPU only so
+  lossTensor.dispose();
   disposeBatch(batch!);
   log(`loss: ${loss.toFixed(4)}  logits shape: [${logitsShape.join(", ")}]`);
   const numParameters = model.parameters().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);

@@ -11,7 +11,7 @@
 import { pathToFileURL } from "node:url";
 import { selectDevice, type Device } from "../src/backend";
 import { disposeBatch } from "../src/data";
-import { backward } from "../src/nn";
+import { backwardAsync } from "../src/nn";
 import { hyperparameters, type Hyperparameters } from "../src/training/presets";
 import { parseChapterArgs } from "../src/training/script";
 import { setUpTraining, type Training } from "../src/training/setup";
@@ -50,7 +50,7 @@ export async function trainingLoop(training: Training, trainingRun: TrainingRun,
   model.train();
   for (let epoch = trainingRun.startEpoch; epoch < numEpochs; epoch++) {
     for (const batch of trainDataloader) {
-      const loss = backward(() => model.forward(batch).loss!);
+      const loss = await backwardAsync(() => model.forward(batch).loss!);
       disposeBatch(batch);
       trainingRun.checkLoss(loss);
 

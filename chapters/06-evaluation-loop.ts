@@ -22,7 +22,7 @@ import { unsavedRun } from "../src/training/training-run";
 export type Evaluation = { metrics: { accuracy: number; f1: number }; predictions: number[]; references: number[] };
 
 /** The course's evaluation loop; also returns every prediction (the run record keeps them). */
-export function evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Evaluation {
+export async function evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Promise<Evaluation> {
   const allPredictions: number[] = [];
   const allReferences: number[] = [];
   // #region evaluation-loop
@@ -33,9 +33,9 @@ export function evaluationLoop(model: BertForSequenceClassification, evalDataloa
       const outputs = model.forward(batch);
       return outputs.logits.argMax(-1);
     });
+    allPredictions.push(...(await predictions.data())); // kept for the run record (an await: webgpu reads the GPU only so)
+    allReferences.push(...(await batch.labels!.data()));
     metric.addBatch({ predictions, references: batch.labels! });
-    allPredictions.push(...predictions.dataSync()); // kept for the run record
-    allReferences.push(...batch.labels!.dataSync());
     tf.dispose(predictions);
     disposeBatch(batch);
   }
@@ -54,7 +54,7 @@ export async function run(options: Partial<Hyperparameters> & { quiet?: boolean 
   const device = await placeModel(training.model, options);
   const trainingRun = unsavedRun(training, hp, device.name);
   await new Trainer(training, trainingRun).run(options);
-  const { metrics, predictions } = evaluationLoop(training.model, training.evalDataloader);
+  const { metrics, predictions } = await evaluationLoop(training.model, training.evalDataloader);
   if (!options.quiet) console.log(metrics);
   training.optimizer.dispose();
   training.model.dispose();

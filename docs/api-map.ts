@@ -311,11 +311,11 @@ for (const batch of evalDl) {`,
     python: `outputs = model(**batch)
 loss = outputs.loss
 loss.backward()`,
-    ts: `const loss = backward(() => model.forward(batch).loss!);`,
-    uses: ["backward"],
+    ts: `const loss = await backwardAsync(() => model.forward(batch).loss!);`,
+    uses: ["backwardAsync"],
     note: {
-      en: "TF.js differentiates a function, so forward and backward share one line; gradients still accumulate on each parameter, like p.grad. The ! says a batch with labels always yields a loss.",
-      fr: "TF.js dérive une fonction : passe avant et rétropropagation tiennent en une ligne ; les gradients s'accumulent toujours sur chaque paramètre, comme p.grad. Le ! dit qu'un lot avec étiquettes donne toujours une perte.",
+      en: "TF.js differentiates a function, so forward and backward share one line; gradients still accumulate on each parameter, like p.grad. The loss comes back with await: on a GPU (WebGPU in Node) a value is read only asynchronously. The ! says a batch with labels always yields a loss.",
+      fr: "TF.js dérive une fonction : passe avant et rétropropagation tiennent en une ligne ; les gradients s'accumulent toujours sur chaque paramètre, comme p.grad. La perte revient avec await : sur un GPU (WebGPU dans Node), une valeur ne se lit que de façon asynchrone. Le ! dit qu'un lot avec étiquettes donne toujours une perte.",
     },
   },
   {
@@ -403,12 +403,12 @@ const metrics = metric.compute();`,
   {
     chapters: ["06-evaluation-loop"],
     python: NOT_IN_COURSE,
-    ts: `allPredictions.push(...predictions.dataSync());
-allReferences.push(...batch.labels!.dataSync());`,
+    ts: `allPredictions.push(...(await predictions.data()));
+allReferences.push(...(await batch.labels!.data()));`,
     uses: [],
     note: {
-      en: "The kit keeps every prediction for the run record (the docs' confusion matrix and the comparison with Python).",
-      fr: "Le kit garde chaque prédiction pour le compte rendu d'exécution (la matrice de confusion de la doc et la comparaison avec Python).",
+      en: "The kit keeps every prediction for the run record (the docs' confusion matrix and the comparison with Python). Read with await, the way a GPU (WebGPU in Node) can be read, before the metric takes the same tensors.",
+      fr: "Le kit garde chaque prédiction pour le compte rendu d'exécution (la matrice de confusion de la doc et la comparaison avec Python). Lues avec await, comme un GPU (WebGPU dans Node) peut l'être, avant que la métrique prenne les mêmes tenseurs.",
     },
   },
   {

@@ -15,8 +15,8 @@ import { currentDevice, type Device } from "../backend/device";
 import { DataLoader } from "../data/dataloader";
 import { Module } from "../nn/module";
 import { embeddingGradientRows, setEmbeddingGradientRows } from "../nn/functional";
-import { heapView, inPlaceWriter, overwriteInPlace } from "../backend";
-import { backward as nnBackward } from "../nn/autograd";
+import { heapView, inPlaceWriter, overwriteInPlace, readableOnHost, readsOnlyAsynchronously } from "../backend";
+import { backwardAsync as nnBackwardAsync } from "../nn/autograd";
 import type { Parameter } from "../nn/parameter";
 import { LambdaLR } from "../optim/lambda-lr";
 import { Optimizer } from "../optim/optimizer";
@@ -239,7 +239,7 @@ export class Accelerator {
    */
   async backward(lossFn: () => tf.Scalar): Promise<number> {
     const params = this.params.length > 0 ? this.params : undefined;
-    const loss = nnBackward(lossFn, params);
+    const loss = await nnBackwardAsync(lossFn, params);
     this.gradientsSynchronized = this.numProcesses === 1;
     if (this.numProcesses > 1) {
       if (!params) {
@@ -258,7 +258,9 @@ export class Accelerator {
   async syncGradients(params: Parameter[] = this.params): Promise<void> {
     const pg = await this.processGroup();
     const trainable = params.filter((p) => p.requiresGrad);
-    const sparse = trainable.filter((p) => this.sparseEmbeddings && /embeddings\.weight$/.test(p.name) && p.shape.length === 2 && p.shape[0]! >= SPARSE_MIN_ROWS);
+    // usedRows reads the gradient synchronously: where the backend cannot (webgpu), every gradient travels dense.
+    const sparseOk = this.sparseEmbeddings && !readsOnlyAsynchronously();
+    const sparse = trainable.filter((p) => sparseOk && /embeddings\.weight$/.test(p.name) && p.shape.length === 2 && p.shape[0]! >= SPARSE_MIN_ROWS);
     const dense = trainable.filter((p) => !sparse.includes(p));
     // One allReduce: a presence flag per parameter, then every dense gradient (zeros where absent). A
     // gradient absent on every process stays absent (the optimizer skips it, as torch does); one present
@@ -266,6 +268,7 @@ export class Accelerator {
     // backend's heap and their averages are written back there in place: no message of every gradient to
     // gather and scatter, no tensor per gradient. Elsewhere, or for a tensor that shares its buffer, a copy.
     const flags = Float32Array.from(trainable, (p) => (p.grad !== null ? 1 : 0));
+    await readableOnHost(dense.flatMap((p) => (p.grad ? [p.grad] : [])));
     const writers = dense.map((p) => (p.grad ? inPlaceWriter(p.grad) : null));
     const values = dense.map((p, k) => writers[k]?.values ?? (p.grad ? new Float32Array(p.grad.dataSync()) : new Float32Array(sizeOf(p.shape))));
     // Only the embedding rows this process used travel: the table is most of a small BERT's parameters, and
@@ -319,6 +322,7 @@ export class Accelerator {
   private async gatherImpl<X extends Gatherable>(x: X, keep: number): Promise<X> {
     const isLeaf = x instanceof tf.Tensor || Array.isArray(x) || x instanceof Float32Array || x instanceof Int32Array;
     const record = (isLeaf ? { value: x } : x) as Record<string, tf.Tensor | number[] | Float32Array | Int32Array>;
+    await readableOnHost(Object.values(record).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
     const packed: Record<string, Packed> = {};
     for (const [k, v] of Object.entries(record)) packed[k] = pack(v);
     const pg = await this.processGroup();
@@ -356,6 +360,7 @@ export class Accelerator {
     const sizes = params.map((p) => sizeOf(p.shape));
     const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
     if (this.isMainProcess) {
+      await readableOnHost(params.map((p) => p.variable));
       let at = 0;
       params.forEach((p, k) => {
         flat.set(p.variable.dataSync() as Float32Array, at);

@@ -1,5 +1,5 @@
-// Which TF.js backend runs the kit (DESIGN.md §3): tensorflow-gpu > tensorflow > wasm > cpu, each tried only
-// when its package is installed. The native packages are optionalDependencies that fail to install offline,
+// Which TF.js backend runs the kit (DESIGN.md §3): tensorflow-gpu > webgpu (a hardware adapter only) >
+// tensorflow > wasm > cpu, each tried only when its package is installed. The native packages are optionalDependencies that fail to install offline,
 // so they are imported dynamically and their absence is not an error unless KIT_BACKEND asks for them.
 import * as tf from "@tensorflow/tfjs-core";
 import "./tfjs-setup";
@@ -10,12 +10,15 @@ import { installNativeGemm, setNativeGemm } from "./wasm/gemm-kernels";
 import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/native-gemm";
 import { installNativeElementwise, nativeElementwiseActive, nativeElementwiseWanted, setNativeElementwise } from "./wasm/native-elementwise";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
+import { activateWebgpu, webgpuAdapterLine } from "./webgpu/backend";
+import { dawnInstalled, mayHaveHardwareAdapter, probeQuietly } from "./webgpu/quiet-probe";
 
-export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKEND_NAMES = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 const PACKAGE: Record<BackendName, string> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  webgpu: "webgpu",
   tensorflow: "@tensorflow/tfjs-node",
   wasm: "@tensorflow/tfjs-backend-wasm",
   cpu: "@tensorflow/tfjs-backend-cpu",
@@ -24,6 +27,7 @@ const PACKAGE: Record<BackendName, string> = {
 /** The name TF.js registers the backend under (both native packages register "tensorflow"). */
 const TF_BACKEND: Record<BackendName, string> = {
   "tensorflow-gpu": "tensorflow",
+  webgpu: "webgpu",
   tensorflow: "tensorflow",
   wasm: "wasm",
   cpu: "cpu",
@@ -86,6 +90,11 @@ async function activate(name: BackendName): Promise<string | null> {
   const native = name === "wasm" ? nativeGemmWanted() : null;
   const elementwise = name === "wasm" ? nativeElementwiseWanted() : null;
   let reason: string | null = null;
+  if (name === "webgpu") {
+    reason = await activateWebgpu();
+    if (reason !== null) failures.set(name, reason);
+    return reason;
+  }
   try {
     // The emscripten glue of the wasm backend installs process handlers that rethrow every uncaught
     // error through its own (one-line, megabyte-long) source, burying the real message. Remove them.
@@ -140,6 +149,13 @@ async function availableAfterFailure(requested: string): Promise<never> {
   const available: BackendName[] = [];
   const current = tf.getBackend();
   for (const name of BACKEND_NAMES) {
+    // webgpu: asked in a child process (Dawn's warnings stay there), not activated here.
+    if (name === "webgpu" && !failures.has(name)) {
+      const found = probeQuietly();
+      if (typeof found === "string") failures.set(name, found);
+      else available.push(name);
+      continue;
+    }
     if ((await activate(name)) === null) available.push(name);
   }
   // Probing switched backends: leave TF.js where it was.
@@ -166,6 +182,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
     device = await useBackend(forced);
   } else {
     for (const name of BACKEND_NAMES) {
+      if (name === "webgpu" && !isHardwareWebgpu()) continue;
       if ((await activate(name)) === null) {
         device = new Device(name, TF_BACKEND[name]);
         break;
@@ -189,9 +206,21 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
           ? "; GEMM: the wasm backend's own (KIT_GEMM=wasm)"
           : `; GEMM: the wasm backend's own, as the native one is absent (${wasmGemm.why}); for the fast path: ${NATIVE_GEMM_HOW}`;
     }
-    console.log(`Using TF.js backend: ${device.name}${gemm} (${how}${threads})${note}`);
+    const adapter = device.name === "webgpu" ? `${webgpuAdapterLine()}; ` : "";
+    console.log(`Using TF.js backend: ${device.name}${gemm} (${adapter}${how}${threads})${note}`);
   }
   return device;
+}
+
+/**
+ * The automatic choice takes a WebGPU adapter only when it is a GPU: a software one is slower than wasm. Asked
+ * quietly (src/backend/webgpu/quiet-probe.ts), and not at all where no GPU can be reached (Linux without a
+ * Vulkan loader) or the package is absent.
+ */
+function isHardwareWebgpu(): boolean {
+  if (!dawnInstalled() || !mayHaveHardwareAdapter()) return false;
+  const found = probeQuietly();
+  return typeof found !== "string" && !found.software;
 }
 
 /** The device selected last, or the one matching TF.js's current backend. */

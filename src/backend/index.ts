@@ -13,3 +13,4 @@ export { fastBatchMatMulCalls, kitDenseMatMulCalls, setKitDenseMatMul } from "./
 export { nativeElementwiseActive, nativeElementwiseCalls, setNativeElementwise } from "./wasm/native-elementwise";
 export { wasmLayerNormCalls } from "./wasm/layer-norm";
 export { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "./kernel-names";
+export { readableOnHost, readsOnlyAsynchronously } from "./host-read";

@@ -13,6 +13,27 @@ import { installWasmKernels } from "../backend";
  * number. Parameters the loss does not depend on keep their grad unchanged.
  */
 export function backward(lossFn: () => tf.Scalar, params?: Parameter[]): number {
+  const value = accumulateGradients(lossFn, params);
+  const lossValue = value.dataSync()[0]!;
+  value.dispose();
+  return lossValue;
+}
+
+/**
+ * backward() for backends that cannot read the GPU synchronously (webgpu in Node): the same gradients,
+ * the loss read with `await`.
+ */
+export async function backwardAsync(lossFn: () => tf.Scalar, params?: Parameter[]): Promise<number> {
+  const value = accumulateGradients(lossFn, params);
+  try {
+    return (await value.data())[0]!;
+  } finally {
+    value.dispose();
+  }
+}
+
+/** Add the gradients of lossFn() to the parameters' grads; returns the loss tensor (the caller disposes it). */
+function accumulateGradients(lossFn: () => tf.Scalar, params?: Parameter[]): tf.Scalar {
   installWasmKernels();
   const trainable = (params ?? liveParameters()).filter((p) => p.requiresGrad);
   if (trainable.length === 0) throw new Error("backward: no parameter requires a gradient");
@@ -22,14 +43,12 @@ export function backward(lossFn: () => tf.Scalar, params?: Parameter[]): number 
     if (loss.rank !== 0) throw new Error(`backward: the loss must be a scalar, got shape [${loss.shape.join(", ")}]`);
     return loss;
   }, trainable.map((p) => p.variable));
-  const lossValue = value.dataSync()[0]!;
-  value.dispose();
   for (const [name, g] of Object.entries(grads)) {
     const p = byVariable.get(name);
     if (p) p.accumulateGrad(g);
     else g.dispose();
   }
-  return lossValue;
+  return value;
 }
 
 /**

@@ -9,7 +9,9 @@
 //   (native/layer-norm.c, native/softmax.c).
 import * as tf from "@tensorflow/tfjs-core";
 import "../backend/tfjs-setup";
+import { readsOnlyAsynchronously } from "../backend/host-read";
 import { fastTransposedMatMul } from "../backend/matmul-capability";
+import { scatterRowsInOrder } from "../backend/webgpu/scatter-rows";
 import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../backend/kernel-names";
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
@@ -102,8 +104,10 @@ export function embedding(weight: tf.Tensor, ids: tf.Tensor, paddingIdx: number 
 function scatterRows(dy: tf.Tensor, ids: tf.Tensor, weightShape: number[], paddingIdx: tf.Tensor | null): tf.Tensor {
   let updates = dy;
   if (paddingIdx !== null) updates = tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(ids, paddingIdx), "float32"), 1));
-  const grad = tf.scatterND(tf.expandDims(ids, 1), updates, weightShape);
-  lookedUpRows.set(grad.dataId, Int32Array.from(ids.dataSync()));
+  const hostIds = Int32Array.from(ids.dataSync());
+  // webgpu's ScatterNd sums repeated ids in a different order each run (float atomics): not reproducible.
+  const grad = readsOnlyAsynchronously() ? scatterRowsInOrder(updates, hostIds, weightShape) : tf.scatterND(tf.expandDims(ids, 1), updates, weightShape);
+  lookedUpRows.set(grad.dataId, hostIds);
   return grad;
 }
 

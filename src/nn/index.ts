@@ -8,5 +8,5 @@ export { Dropout } from "./dropout";
 export type { RandomSource } from "./dropout";
 export { getActivation } from "./activations";
 export type { Activation } from "./activations";
-export { backward, noGrad } from "./autograd";
+export { backward, backwardAsync, noGrad } from "./autograd";
 export { crossEntropy, embedding, gelu, layerNorm, linear, matmul, normalCdf, softmax } from "./functional";

@@ -3,7 +3,7 @@
 // that a checkpoint can hold. Subclasses only say how one parameter is updated.
 import * as tf from "@tensorflow/tfjs-core";
 import { Parameter } from "../nn/parameter";
-import { heapView, readFloatsInto, variableWriter } from "../backend";
+import { heapView, readableOnHost, readFloatsInto, variableWriter } from "../backend";
 
 /** A tensor's values on the host, exact (float32), so a checkpoint restores it bit for bit. */
 export interface HostTensorData {
@@ -263,6 +263,17 @@ export abstract class Optimizer {
       return { ...hyper, betas: [...g.betas] as [number, number], params: ids };
     });
     return { kind: this.kind, state, paramGroups, paramNames: params.map((p) => p.name) };
+  }
+
+  /**
+   * stateDict() with the moments read by `await`: on webgpu they live on the GPU, which Node reads only
+   * asynchronously. The same values as stateDict() on every backend.
+   */
+  async stateDictAsync(): Promise<OptimizerStateDict> {
+    this.assertAlive();
+    const onDevice = [...this.state.values()].flatMap((s) => [s.expAvg, s.expAvgSq]).filter((v): v is tf.Variable => !(v instanceof Float32Array));
+    await readableOnHost(onDevice);
+    return this.stateDict();
   }
 
   /** Restore what stateDict() returned (copies the data; the dict can be discarded afterwards). */

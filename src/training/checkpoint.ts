@@ -68,7 +68,7 @@ async function writeCheckpoint(tmp: string, parts: CheckpointParts): Promise<voi
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await parts.model.savePretrained(tmp);
-  const { state, ...optimizerRest } = parts.optimizer.stateDict();
+  const { state, ...optimizerRest } = await parts.optimizer.stateDictAsync();
   const tensors = new Map<string, HostTensor>();
   const steps: Record<number, number> = {};
   for (const [index, entry] of Object.entries(state)) {

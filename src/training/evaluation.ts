@@ -8,16 +8,17 @@ import { noGrad } from "../nn";
 
 export type Evaluation = { metrics: { accuracy: number; f1: number }; predictions: number[]; references: number[] };
 
-export function evaluateClassifier(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Evaluation {
+export async function evaluateClassifier(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Promise<Evaluation> {
   const allPredictions: number[] = [];
   const allReferences: number[] = [];
   const metric = evaluate.load("glue", "mrpc");
   model.eval();
   for (const batch of evalDataloader) {
     const predictions = noGrad(() => model.forward(batch).logits.argMax(-1));
+    // The await reads the GPU on webgpu (no synchronous read there); addBatch then finds the values on the host.
+    allPredictions.push(...(await predictions.data()));
+    allReferences.push(...(await batch.labels!.data()));
     metric.addBatch({ predictions, references: batch.labels! });
-    allPredictions.push(...predictions.dataSync());
-    allReferences.push(...batch.labels!.dataSync());
     tf.dispose(predictions);
     disposeBatch(batch);
   }

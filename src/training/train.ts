@@ -59,7 +59,7 @@ export type CourseSteps = {
   setUpTraining(hp: Hyperparameters, options: { quiet?: boolean }): Promise<Training>;
   placeModel(model: BertForSequenceClassification, options: { quiet?: boolean }): Promise<Device>;
   trainingLoop(training: Training, trainingRun: TrainingRun, options: { quiet?: boolean }): Promise<void>;
-  evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Evaluation;
+  evaluationLoop(model: BertForSequenceClassification, evalDataloader: DataLoader<FeatureRow, Batch>): Promise<Evaluation>;
 };
 
 /** The library's steps (what `kit train` runs). */
@@ -175,7 +175,7 @@ export async function train(options: TrainOptions = {}, steps: CourseSteps = LIB
   try {
     options.onTrainingDone?.();
     if (options.evaluate !== false) {
-      const evaluation = steps.evaluationLoop(training.model, training.evalDataloader);
+      const evaluation = await steps.evaluationLoop(training.model, training.evalDataloader);
       const { predictions, references } = evaluation;
       metrics = evaluation.metrics;
       record.evaluation = { split: "validation", metrics, predictions, references, confusion: confusionCounts(predictions, references) };
@@ -258,7 +258,7 @@ export async function evaluateRun(
   }
   const { tokenizedDatasets, dataCollator } = await prepareMrpc(runDir);
   const { evalDataloader } = makeDataloaders(tokenizedDatasets, dataCollator, { batchSize: record?.hyperparameters.batchSize ?? 8, seed: 42 });
-  const { metrics } = (options.evaluationLoop ?? evaluateClassifier)(model, evalDataloader);
+  const { metrics } = await (options.evaluationLoop ?? evaluateClassifier)(model, evalDataloader);
   model.dispose();
   const recorded = (record?.evaluation?.metrics as { accuracy: number; f1: number } | undefined) ?? null;
   if (!options.quiet) {

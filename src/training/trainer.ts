@@ -6,7 +6,7 @@
 // the two bitwise equal.
 import { disposeBatch, type Batch, type DataLoader, type FeatureRow } from "../data";
 import type { BertForSequenceClassification } from "../models/bert";
-import { backward } from "../nn";
+import { backwardAsync } from "../nn";
 import type { LambdaLR, Optimizer } from "../optim";
 import { tqdm } from "../utils/progress";
 
@@ -55,7 +55,7 @@ export class Trainer {
   /** One step; true when the run is complete. */
   private async step(batch: Batch, progressBar: ReturnType<typeof tqdm>): Promise<boolean> {
     const { model, optimizer, lrScheduler } = this.parts;
-    const loss = backward(() => model.forward(batch).loss!);
+    const loss = await backwardAsync(() => model.forward(batch).loss!);
     disposeBatch(batch);
     this.hook.checkLoss(loss);
     optimizer.step();

@@ -163,7 +163,7 @@ const CASES: Case[] = [
   { name: "KIT_WASM_THREADS=99", category: "environment", args: ["train"], env: { KIT_WASM_THREADS: "99" }, culprit: "KIT_WASM_THREADS=99", fix: /from 1 to 4/, code: 2 },
   { name: "KIT_WASM_THREADS=2.5", category: "environment", args: ["train"], env: { KIT_WASM_THREADS: "2.5" }, culprit: "KIT_WASM_THREADS=2.5", fix: /from 1 to 4/, code: 2 },
   { name: "KIT_WASM_THREADS=-1 on evaluate", category: "environment", args: ["evaluate", "run"], env: { KIT_WASM_THREADS: "-1" }, culprit: "KIT_WASM_THREADS=-1", fix: /from 1 to 4/, code: 2 },
-  { name: "KIT_BACKEND=gpu", category: "environment", args: ["train"], env: { KIT_BACKEND: "gpu" }, culprit: "KIT_BACKEND=gpu", fix: /one of tensorflow-gpu, tensorflow, wasm, cpu/, code: 2 },
+  { name: "KIT_BACKEND=gpu", category: "environment", args: ["train"], env: { KIT_BACKEND: "gpu" }, culprit: "KIT_BACKEND=gpu", fix: /one of tensorflow-gpu, webgpu, tensorflow, wasm, cpu/, code: 2 },
   { name: "KIT_BACKEND=gpu in chapter 08", category: "environment", chapter: "08-sst2.ts", args: [], env: { KIT_BACKEND: "gpu" }, culprit: "KIT_BACKEND=gpu", fix: /one of tensorflow-gpu/, code: 2 },
   { name: "KIT_BACKEND=webgl in chapter 03", category: "environment", chapter: "03-model.ts", args: [], env: { KIT_BACKEND: "webgl" }, culprit: "KIT_BACKEND=webgl", fix: /one of tensorflow-gpu/, code: 2 },
   { name: "KIT_WASM_THREADS=abc in chapter 05", category: "environment", chapter: "05-training-loop.ts", args: [], env: { KIT_WASM_THREADS: "abc" }, culprit: "KIT_WASM_THREADS=abc", fix: /from 1 to 4/, code: 2 },

@@ -104,14 +104,15 @@ describe("devices", () => {
       expect((await selectDevice({ quiet: true })).name).toBe("cpu");
       expect(lines.length).toBe(1);
       process.env.KIT_BACKEND = "cuda";
-      await expect(selectDevice()).rejects.toThrow(/Backend "cuda" is not available\. Available here: wasm, cpu/);
+      // webgpu is available wherever its package is installed (test/backend/webgpu.test.ts checks both cases).
+      await expect(selectDevice()).rejects.toThrow(/Backend "cuda" is not available\. Available here: (webgpu, )?wasm, cpu/);
       // The native backends are optional dependencies, not installed on this machine.
       process.env.KIT_BACKEND = "tensorflow";
-      await expect(selectDevice()).rejects.toThrow(/Backend "tensorflow" is not available\. Available here: wasm, cpu[\s\S]*@tensorflow\/tfjs-node/);
+      await expect(selectDevice()).rejects.toThrow(/Backend "tensorflow" is not available\. Available here: (webgpu, )?wasm, cpu[\s\S]*@tensorflow\/tfjs-node/);
       delete process.env.KIT_BACKEND;
       const best = await selectDevice({ quiet: true });
-      expect(best.name).toBe("wasm"); // the fastest installed here
-      expect(BACKEND_NAMES).toEqual(["tensorflow-gpu", "tensorflow", "wasm", "cpu"]);
+      expect(best.name).toBe("wasm"); // the fastest installed here (a software WebGPU adapter is never chosen)
+      expect(BACKEND_NAMES).toEqual(["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"]);
     } finally {
       console.log = log;
       if (saved === undefined) delete process.env.KIT_BACKEND;

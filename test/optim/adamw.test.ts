@@ -183,6 +183,22 @@ describe("optimizer contract (cpu)", () => {
     q.dispose();
   });
 
+  it("stateDictAsync (what checkpoints call: webgpu reads only asynchronously) gives stateDict's dict", async () => {
+    const p = makeParam("w", ref.p0);
+    const a = new AdamW([p], { lr: 0.1 });
+    for (const g of ref.grads.slice(0, 2)) {
+      setGrad(p, g);
+      a.step();
+    }
+    const viaAwait = await a.stateDictAsync();
+    expect(viaAwait.state[0]!.step).toBe(2);
+    expect(Array.from(viaAwait.state[0]!.expAvgSq.data).some((v) => v !== 0)).toBe(true);
+    expect(viaAwait).toEqual(a.stateDict());
+    a.dispose();
+    await expect(a.stateDictAsync()).rejects.toThrow(/disposed/);
+    p.dispose();
+  });
+
   it("a restored state survives the dict being serialised through plain arrays", () => {
     const p = makeParam("w", ref.p0);
     const a = new AdamW([p], { lr: 0.1 });
