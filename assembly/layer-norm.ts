@@ -24,9 +24,14 @@
   );
 }
 
-/** The lane a row's scalar tail element adds into (j % 8; a tail is shorter than 8, so lanes 0-6). */
-@inline function laneOf(j: i32): i32 {
-  return j & 7;
+/**
+ * A row's scalar tail element j goes into lane j % 8 (a tail is shorter than 8): `v`, lanes 2·pair and
+ * 2·pair + 1, with x added to its lane when that lane is one of them.
+ */
+@inline function addInPair(v: v128, pair: i32, j: i32, x: f64): v128 {
+  const lane = j & 7;
+  if (lane >> 1 != pair) return v;
+  return (lane & 1) == 0 ? f64x2.replace_lane(v, 0, f64x2.extract_lane(v, 0) + x) : f64x2.replace_lane(v, 1, f64x2.extract_lane(v, 1) + x);
 }
 
 /**
@@ -48,14 +53,10 @@ export function layerNorm(x: usize, w: usize, b: usize, y: usize, xhat: usize, r
     }
     for (let j = main; j < cols; j++) {
       const v = <f64>load<f32>(xr + (<usize>j << 2));
-      const lane = laneOf(j);
-      if (lane == 0) s01 = f64x2.replace_lane(s01, 0, f64x2.extract_lane(s01, 0) + v);
-      else if (lane == 1) s01 = f64x2.replace_lane(s01, 1, f64x2.extract_lane(s01, 1) + v);
-      else if (lane == 2) s23 = f64x2.replace_lane(s23, 0, f64x2.extract_lane(s23, 0) + v);
-      else if (lane == 3) s23 = f64x2.replace_lane(s23, 1, f64x2.extract_lane(s23, 1) + v);
-      else if (lane == 4) s45 = f64x2.replace_lane(s45, 0, f64x2.extract_lane(s45, 0) + v);
-      else if (lane == 5) s45 = f64x2.replace_lane(s45, 1, f64x2.extract_lane(s45, 1) + v);
-      else s67 = f64x2.replace_lane(s67, 0, f64x2.extract_lane(s67, 0) + v);
+      s01 = addInPair(s01, 0, j, v);
+      s23 = addInPair(s23, 1, j, v);
+      s45 = addInPair(s45, 2, j, v);
+      s67 = addInPair(s67, 3, j, v);
     }
     const mean = addLanes(s01, s23, s45, s67) / n;
     const m = f64x2.splat(mean);
@@ -74,14 +75,10 @@ export function layerNorm(x: usize, w: usize, b: usize, y: usize, xhat: usize, r
     for (let j = main; j < cols; j++) {
       const d = <f64>load<f32>(xr + (<usize>j << 2)) - mean;
       const v = d * d;
-      const lane = laneOf(j);
-      if (lane == 0) q01 = f64x2.replace_lane(q01, 0, f64x2.extract_lane(q01, 0) + v);
-      else if (lane == 1) q01 = f64x2.replace_lane(q01, 1, f64x2.extract_lane(q01, 1) + v);
-      else if (lane == 2) q23 = f64x2.replace_lane(q23, 0, f64x2.extract_lane(q23, 0) + v);
-      else if (lane == 3) q23 = f64x2.replace_lane(q23, 1, f64x2.extract_lane(q23, 1) + v);
-      else if (lane == 4) q45 = f64x2.replace_lane(q45, 0, f64x2.extract_lane(q45, 0) + v);
-      else if (lane == 5) q45 = f64x2.replace_lane(q45, 1, f64x2.extract_lane(q45, 1) + v);
-      else q67 = f64x2.replace_lane(q67, 0, f64x2.extract_lane(q67, 0) + v);
+      q01 = addInPair(q01, 0, j, v);
+      q23 = addInPair(q23, 1, j, v);
+      q45 = addInPair(q45, 2, j, v);
+      q67 = addInPair(q67, 3, j, v);
     }
     const rs = 1.0 / Math.sqrt(addLanes(q01, q23, q45, q67) / n + eps);
     const hr = xhat + (<usize>r * <usize>cols << 2);
@@ -118,14 +115,10 @@ export function layerNormGrad(dy: usize, xhat: usize, rstd: usize, w: usize, dx:
     for (let j = main; j < cols; j++) {
       const p = <usize>j << 2;
       const v = <f64>load<f32>(gr + p) * <f64>load<f32>(w + p);
-      const lane = laneOf(j);
-      if (lane == 0) s01 = f64x2.replace_lane(s01, 0, f64x2.extract_lane(s01, 0) + v);
-      else if (lane == 1) s01 = f64x2.replace_lane(s01, 1, f64x2.extract_lane(s01, 1) + v);
-      else if (lane == 2) s23 = f64x2.replace_lane(s23, 0, f64x2.extract_lane(s23, 0) + v);
-      else if (lane == 3) s23 = f64x2.replace_lane(s23, 1, f64x2.extract_lane(s23, 1) + v);
-      else if (lane == 4) s45 = f64x2.replace_lane(s45, 0, f64x2.extract_lane(s45, 0) + v);
-      else if (lane == 5) s45 = f64x2.replace_lane(s45, 1, f64x2.extract_lane(s45, 1) + v);
-      else s67 = f64x2.replace_lane(s67, 0, f64x2.extract_lane(s67, 0) + v);
+      s01 = addInPair(s01, 0, j, v);
+      s23 = addInPair(s23, 1, j, v);
+      s45 = addInPair(s45, 2, j, v);
+      s67 = addInPair(s67, 3, j, v);
     }
     let t01 = f64x2.splat(0), t23 = f64x2.splat(0), t45 = f64x2.splat(0), t67 = f64x2.splat(0);
     for (let j = 0; j < main; j += 8) {
@@ -138,14 +131,10 @@ export function layerNormGrad(dy: usize, xhat: usize, rstd: usize, w: usize, dx:
     for (let j = main; j < cols; j++) {
       const p = <usize>j << 2;
       const v = <f64>load<f32>(gr + p) * <f64>load<f32>(w + p) * <f64>load<f32>(hr + p);
-      const lane = laneOf(j);
-      if (lane == 0) t01 = f64x2.replace_lane(t01, 0, f64x2.extract_lane(t01, 0) + v);
-      else if (lane == 1) t01 = f64x2.replace_lane(t01, 1, f64x2.extract_lane(t01, 1) + v);
-      else if (lane == 2) t23 = f64x2.replace_lane(t23, 0, f64x2.extract_lane(t23, 0) + v);
-      else if (lane == 3) t23 = f64x2.replace_lane(t23, 1, f64x2.extract_lane(t23, 1) + v);
-      else if (lane == 4) t45 = f64x2.replace_lane(t45, 0, f64x2.extract_lane(t45, 0) + v);
-      else if (lane == 5) t45 = f64x2.replace_lane(t45, 1, f64x2.extract_lane(t45, 1) + v);
-      else t67 = f64x2.replace_lane(t67, 0, f64x2.extract_lane(t67, 0) + v);
+      t01 = addInPair(t01, 0, j, v);
+      t23 = addInPair(t23, 1, j, v);
+      t45 = addInPair(t45, 2, j, v);
+      t67 = addInPair(t67, 3, j, v);
     }
     const meanG = addLanes(s01, s23, s45, s67) / n;
     const meanGH = addLanes(t01, t23, t45, t67) / n;

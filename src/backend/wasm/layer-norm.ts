@@ -7,6 +7,7 @@
 // 1.6x PyTorch's where AdamW amplifies them (bench/NOTES.md, "value.bias[20]").
 import * as tf from "@tensorflow/tfjs-core";
 import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD } from "../kernel-names";
+import { layerNormGradInputs, layerNormInputs } from "../kernel-inputs";
 import { heapMemory, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
 import { heapKernel } from "./simd/kernels";
 
@@ -20,38 +21,10 @@ export interface LayerNormImpl {
   layerNormGrad(backend: WasmBackendLike, dy: number, xhat: number, rstd: number, w: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
 }
 
-function size(shape: number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
-function float32(t: tf.TensorInfo, kernel: string): void {
-  if (t.dtype !== "float32") throw new Error(`${kernel}: expected a float32 tensor, got ${t.dtype} (cast it first)`);
-}
-
-/** The length of the last axis, with the rows before it; throws, naming the kernel, on a scalar. */
-export function rowsOf(shape: number[], kernel: string): { rows: number; cols: number } {
-  const cols = shape[shape.length - 1];
-  if (cols === undefined || cols === 0) throw new Error(`${kernel}: expected a tensor with a non-empty last axis, got shape ${JSON.stringify(shape)}`);
-  return { rows: size(shape) / cols, cols };
-}
-
-function vectorOf(t: tf.TensorInfo, cols: number, what: string, kernel: string): void {
-  float32(t, kernel);
-  if (t.shape.length !== 1 || t.shape[0] !== cols) {
-    throw new Error(`${kernel}: ${what} has shape ${JSON.stringify(t.shape)}, expected [${cols}] (the last axis of the input)`);
-  }
-}
-
 /** KitLayerNorm's kernel function on `impl`; `counted` runs once per call. */
 export function layerNormKernel(impl: LayerNormImpl, counted: () => void): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias: tf.TensorInfo };
-    const eps = (attrs as { eps?: unknown } | undefined)?.eps;
-    if (typeof eps !== "number" || !(eps >= 0)) throw new Error(`${KIT_LAYER_NORM}: attrs.eps must be a number >= 0, got ${String(eps)}`);
-    float32(x, KIT_LAYER_NORM);
-    const { rows, cols } = rowsOf(x.shape, KIT_LAYER_NORM);
-    vectorOf(weight, cols, "weight", KIT_LAYER_NORM);
-    vectorOf(bias, cols, "bias", KIT_LAYER_NORM);
+    const { x, weight, bias, eps, rows, cols } = layerNormInputs(inputs, attrs);
     const b = backend as unknown as WasmBackendLike;
     const y = heapOutput(b, x.shape);
     const xhat = heapOutput(b, x.shape);
@@ -77,18 +50,7 @@ export function layerNormKernel(impl: LayerNormImpl, counted: () => void): Kerne
 /** KitLayerNormGrad's kernel function on `impl`; `counted` runs once per call. */
 export function layerNormGradKernel(impl: LayerNormImpl, counted: () => void): KernelFunc {
   return ({ inputs, backend }) => {
-    const { dy, xhat, rstd, weight } = inputs as { dy: tf.TensorInfo; xhat: tf.TensorInfo; rstd: tf.TensorInfo; weight: tf.TensorInfo };
-    float32(dy, KIT_LAYER_NORM_GRAD);
-    float32(xhat, KIT_LAYER_NORM_GRAD);
-    float32(rstd, KIT_LAYER_NORM_GRAD);
-    const { rows, cols } = rowsOf(xhat.shape, KIT_LAYER_NORM_GRAD);
-    vectorOf(weight, cols, "weight", KIT_LAYER_NORM_GRAD);
-    if (size(dy.shape) !== rows * cols || size(rstd.shape) !== rows) {
-      throw new Error(
-        `${KIT_LAYER_NORM_GRAD}: dy ${JSON.stringify(dy.shape)} and rstd ${JSON.stringify(rstd.shape)} do not match xhat ${JSON.stringify(xhat.shape)} ` +
-          `(dy its size, rstd one value per row)`,
-      );
-    }
+    const { dy, xhat, rstd, weight, rows, cols } = layerNormGradInputs(inputs);
     const b = backend as unknown as WasmBackendLike;
     const dx = heapOutput(b, xhat.shape);
     const dw = heapOutput(b, [cols]);

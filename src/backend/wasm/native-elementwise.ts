@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { KIT_GELU, KIT_GELU_GRAD, KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD, KIT_SOFTMAX, KIT_SOFTMAX_GRAD, KIT_SUM_ROWS } from "../kernel-names";
 import { activeWasmBackend, heapFloats, heapOffset, heapOutput, type WasmBackendLike } from "./internals";
-import { installWasmLayerNorm, layerNormGradKernel, layerNormKernel, rowsOf, type LayerNormImpl } from "./layer-norm";
+import { installWasmLayerNorm, layerNormGradKernel, layerNormKernel, type LayerNormImpl } from "./layer-norm";
+import { float32, rowsOf, size } from "../kernel-inputs";
 import { gemmModeWanted, loadNativeGemm, NATIVE_GEMM_HOW } from "./native-gemm";
 import type { AleaState, Generator } from "../../utils/random";
 
@@ -79,14 +80,6 @@ export type NativeElementwiseCalls = typeof calls;
 /** How many GELUs, LayerNorms, softmaxes, bias sums, their gradients and dropout masks the addon has computed in this process. */
 export function nativeElementwiseCalls(): NativeElementwiseCalls {
   return { ...calls };
-}
-
-function size(shape: number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
-function float32(t: tf.TensorInfo, kernel: string): void {
-  if (t.dtype !== "float32") throw new Error(`${kernel}: expected a float32 tensor, got ${t.dtype} (cast it first)`);
 }
 
 function geluKernel(native: NativeElementwise): KernelFunc {

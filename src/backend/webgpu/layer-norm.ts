@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { webgpu_util } from "@tensorflow/tfjs-backend-webgpu";
 import { KIT_LAYER_NORM, KIT_LAYER_NORM_GRAD } from "../kernel-names";
+import { layerNormGradInputs, layerNormInputs } from "../kernel-inputs";
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -85,139 +86,126 @@ fn pairRound(a : vec2<f32>) -> f32 {
 }
 `;
 
+/** One WGSL program: its inputs (storage arrays of these names) and the body of main(index), one output element each. */
+interface Shader {
+  key: string;
+  inputs: string[];
+  body: string;
+}
+
 /** A program of one flat output, one invocation per output element. */
-abstract class FlatProgram {
+class FlatProgram {
   readonly size = true;
   readonly workgroupSize: [number, number, number] = [64, 1, 1];
   readonly uniforms = "rows : i32, cols : i32, eps : f32, zero : i32,";
   readonly dispatchLayout: { x: number[] };
   readonly dispatch: [number, number, number];
-  abstract readonly variableNames: string[];
-  abstract readonly shaderKey: string;
-  constructor(readonly outputShape: number[]) {
+  readonly shaderKey: string;
+  readonly variableNames: string[];
+  constructor(
+    private readonly shader: Shader,
+    readonly outputShape: number[],
+  ) {
+    this.shaderKey = shader.key;
+    this.variableNames = shader.inputs;
     this.dispatchLayout = webgpu_util.flatDispatchLayout(outputShape) as { x: number[] };
     this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, outputShape, this.workgroupSize) as [number, number, number];
   }
-  abstract getUserCode(): string;
+  getUserCode(): string {
+    return `${PAIR}
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        ${this.shader.body}
+      }`;
+  }
 }
 
 // Row statistics [rows, 4]: mean (hi, lo) and rstd (hi, lo); each of a row's four invocations computes the row.
-class StatsProgram extends FlatProgram {
-  readonly variableNames = ["x"];
-  readonly shaderKey = "kit_layer_norm_stats";
-  getUserCode(): string {
-    return `${PAIR}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let row = index / 4;
-        let cols = uniforms.cols;
-        let n = f32(cols);
-        var s = vec2<f32>(0.0, 0.0);
-        for (var j = 0; j < cols; j++) { s = pairAdd(s, vec2<f32>(x[row * cols + j], 0.0)); }
-        let mean = pairDivN(s, n);
-        var q = vec2<f32>(0.0, 0.0);
-        for (var j = 0; j < cols; j++) {
-          let d = pairAdd(vec2<f32>(x[row * cols + j], 0.0), pairNeg(mean));
-          q = pairAdd(q, pairMul(d, d));
-        }
-        let rs = pairRsqrt(pairAdd(pairDivN(q, n), vec2<f32>(uniforms.eps, 0.0)));
-        let out = array<f32, 4>(mean.x, mean.y, rs.x, rs.y);
-        result[index] = out[index % 4];
-      }`;
-  }
-}
+const STATS: Shader = {
+  key: "kit_layer_norm_stats",
+  inputs: ["x"],
+  body: `
+    let row = index / 4;
+    let cols = uniforms.cols;
+    let n = f32(cols);
+    var s = vec2<f32>(0.0, 0.0);
+    for (var j = 0; j < cols; j++) { s = pairAdd(s, vec2<f32>(x[row * cols + j], 0.0)); }
+    let mean = pairDivN(s, n);
+    var q = vec2<f32>(0.0, 0.0);
+    for (var j = 0; j < cols; j++) {
+      let d = pairAdd(vec2<f32>(x[row * cols + j], 0.0), pairNeg(mean));
+      q = pairAdd(q, pairMul(d, d));
+    }
+    let rs = pairRsqrt(pairAdd(pairDivN(q, n), vec2<f32>(uniforms.eps, 0.0)));
+    let out = array<f32, 4>(mean.x, mean.y, rs.x, rs.y);
+    result[index] = out[index % 4];`,
+};
 
 // xhat [rows, cols] = (x - mean) * rstd, rounded once.
-class NormalizeProgram extends FlatProgram {
-  readonly variableNames = ["x", "stats"];
-  readonly shaderKey = "kit_layer_norm_normalize";
-  getUserCode(): string {
-    return `${PAIR}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let row = index / uniforms.cols;
-        let mean = vec2<f32>(stats[row * 4], stats[row * 4 + 1]);
-        let rs = vec2<f32>(stats[row * 4 + 2], stats[row * 4 + 3]);
-        result[index] = pairRound(pairMul(pairAdd(vec2<f32>(x[index], 0.0), pairNeg(mean)), rs));
-      }`;
-  }
-}
+const NORMALIZE: Shader = {
+  key: "kit_layer_norm_normalize",
+  inputs: ["x", "stats"],
+  body: `
+    let row = index / uniforms.cols;
+    let mean = vec2<f32>(stats[row * 4], stats[row * 4 + 1]);
+    let rs = vec2<f32>(stats[row * 4 + 2], stats[row * 4 + 3]);
+    result[index] = pairRound(pairMul(pairAdd(vec2<f32>(x[index], 0.0), pairNeg(mean)), rs));`,
+};
 
 // Per row [rows, 4]: mean(g) and mean(g * xhat) (hi, lo) with g = dy * w.
-class GradStatsProgram extends FlatProgram {
-  readonly variableNames = ["dy", "xhat", "w"];
-  readonly shaderKey = "kit_layer_norm_grad_stats";
-  getUserCode(): string {
-    return `${PAIR}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let row = index / 4;
-        let cols = uniforms.cols;
-        var sg = vec2<f32>(0.0, 0.0);
-        var sgh = vec2<f32>(0.0, 0.0);
-        for (var j = 0; j < cols; j++) {
-          let g = twoProd(dy[row * cols + j], w[j]);
-          sg = pairAdd(sg, g);
-          sgh = pairAdd(sgh, pairMul(g, vec2<f32>(xhat[row * cols + j], 0.0)));
-        }
-        let mg = pairDivN(sg, f32(cols));
-        let mgh = pairDivN(sgh, f32(cols));
-        let out = array<f32, 4>(mg.x, mg.y, mgh.x, mgh.y);
-        result[index] = out[index % 4];
-      }`;
-  }
-}
+const GRAD_STATS: Shader = {
+  key: "kit_layer_norm_grad_stats",
+  inputs: ["dy", "xhat", "w"],
+  body: `
+    let row = index / 4;
+    let cols = uniforms.cols;
+    var sg = vec2<f32>(0.0, 0.0);
+    var sgh = vec2<f32>(0.0, 0.0);
+    for (var j = 0; j < cols; j++) {
+      let g = twoProd(dy[row * cols + j], w[j]);
+      sg = pairAdd(sg, g);
+      sgh = pairAdd(sgh, pairMul(g, vec2<f32>(xhat[row * cols + j], 0.0)));
+    }
+    let mg = pairDivN(sg, f32(cols));
+    let mgh = pairDivN(sgh, f32(cols));
+    let out = array<f32, 4>(mg.x, mg.y, mgh.x, mgh.y);
+    result[index] = out[index % 4];`,
+};
 
 // dx [rows, cols] = rstd * (g - mean(g) - xhat * mean(g * xhat)), rounded once.
-class DxProgram extends FlatProgram {
-  readonly variableNames = ["dy", "xhat", "w", "rstd", "gstats"];
-  readonly shaderKey = "kit_layer_norm_dx";
-  getUserCode(): string {
-    return `${PAIR}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let row = index / uniforms.cols;
-        let col = index % uniforms.cols;
-        let mg = vec2<f32>(gstats[row * 4], gstats[row * 4 + 1]);
-        let mgh = vec2<f32>(gstats[row * 4 + 2], gstats[row * 4 + 3]);
-        let g = twoProd(dy[index], w[col]);
-        let s = pairAdd(pairAdd(g, pairNeg(mg)), pairNeg(pairMul(vec2<f32>(xhat[index], 0.0), mgh)));
-        result[index] = pairRound(pairMul(vec2<f32>(rstd[row], 0.0), s));
-      }`;
-  }
-}
+const DX: Shader = {
+  key: "kit_layer_norm_dx",
+  inputs: ["dy", "xhat", "w", "rstd", "gstats"],
+  body: `
+    let row = index / uniforms.cols;
+    let col = index % uniforms.cols;
+    let mg = vec2<f32>(gstats[row * 4], gstats[row * 4 + 1]);
+    let mgh = vec2<f32>(gstats[row * 4 + 2], gstats[row * 4 + 3]);
+    let g = twoProd(dy[index], w[col]);
+    let s = pairAdd(pairAdd(g, pairNeg(mg)), pairNeg(pairMul(vec2<f32>(xhat[index], 0.0), mgh)));
+    result[index] = pairRound(pairMul(vec2<f32>(rstd[row], 0.0), s));`,
+};
 
 // [2, cols]: dw = sum over rows of dy * xhat, db = sum over rows of dy, down the rows in order.
-class ColumnSumsProgram extends FlatProgram {
-  readonly variableNames = ["dy", "xhat"];
-  readonly shaderKey = "kit_layer_norm_column_sums";
-  getUserCode(): string {
-    return `${PAIR}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let cols = uniforms.cols;
-        let col = index % cols;
-        let weighted = index < cols;
-        var s = vec2<f32>(0.0, 0.0);
-        for (var r = 0; r < uniforms.rows; r++) {
-          let at = r * cols + col;
-          if (weighted) { s = pairAdd(s, twoProd(dy[at], xhat[at])); } else { s = pairAdd(s, vec2<f32>(dy[at], 0.0)); }
-        }
-        result[index] = pairRound(s);
-      }`;
-  }
-}
+const COLUMN_SUMS: Shader = {
+  key: "kit_layer_norm_column_sums",
+  inputs: ["dy", "xhat"],
+  body: `
+    let cols = uniforms.cols;
+    let col = index % cols;
+    let weighted = index < cols;
+    var s = vec2<f32>(0.0, 0.0);
+    for (var r = 0; r < uniforms.rows; r++) {
+      let at = r * cols + col;
+      if (weighted) { s = pairAdd(s, twoProd(dy[at], xhat[at])); } else { s = pairAdd(s, vec2<f32>(dy[at], 0.0)); }
+    }
+    result[index] = pairRound(s);`,
+};
 
 /** Another webgpu kernel on TensorInfos, outside the engine (as the package's own kernels call each other). */
 function call(backend: WebgpuBackendLike, kernelName: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
   const kernelFunc = tf.getKernel(kernelName, "webgpu")!.kernelFunc as (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfo;
   return kernelFunc({ inputs, backend, attrs });
-}
-
-function rowsAndCols(shape: number[], kernel: string): { rows: number; cols: number } {
-  const cols = shape[shape.length - 1];
-  if (cols === undefined || cols === 0) throw new Error(`${kernel}: expected a tensor with a non-empty last axis, got shape ${JSON.stringify(shape)}`);
-  return { rows: shape.reduce((p, d) => p * d, 1) / cols, cols };
 }
 
 function uniforms(rows: number, cols: number, eps = 0): { type: string; data: number[] }[] {
@@ -230,12 +218,10 @@ function uniforms(rows: number, cols: number, eps = 0): { type: string; data: nu
 }
 
 const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, weight, bias } = inputs as { x: TensorInfo; weight: TensorInfo; bias: TensorInfo };
-  const eps = Math.fround((attrs as { eps: number }).eps);
+  const { x, weight, bias, eps, rows, cols } = layerNormInputs(inputs, attrs);
   const b = backend as unknown as WebgpuBackendLike;
-  const { rows, cols } = rowsAndCols(x.shape, KIT_LAYER_NORM);
-  const stats = b.runWebGPUProgram(new StatsProgram([rows, 4]), [x], "float32", uniforms(rows, cols, eps));
-  const xhat = b.runWebGPUProgram(new NormalizeProgram(x.shape), [x, stats], "float32", uniforms(rows, cols));
+  const stats = b.runWebGPUProgram(new FlatProgram(STATS, [rows, 4]), [x], "float32", uniforms(rows, cols, Math.fround(eps)));
+  const xhat = b.runWebGPUProgram(new FlatProgram(NORMALIZE, x.shape), [x, stats], "float32", uniforms(rows, cols));
   // rstd is the pair's hi part: the float nearest to it.
   const rstd = call(b, "Slice", { x: stats }, { begin: [0, 2], size: [rows, 1] });
   const rstdShaped = call(b, "Reshape", { x: rstd }, { shape: [...x.shape.slice(0, -1), 1] });
@@ -247,12 +233,11 @@ const layerNormKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 const layerNormGradKernel: KernelFunc = ({ inputs, backend }) => {
-  const { dy, xhat, rstd, weight } = inputs as { dy: TensorInfo; xhat: TensorInfo; rstd: TensorInfo; weight: TensorInfo };
+  const { dy, xhat, rstd, weight, rows, cols } = layerNormGradInputs(inputs);
   const b = backend as unknown as WebgpuBackendLike;
-  const { rows, cols } = rowsAndCols(xhat.shape, KIT_LAYER_NORM_GRAD);
-  const gstats = b.runWebGPUProgram(new GradStatsProgram([rows, 4]), [dy, xhat, weight], "float32", uniforms(rows, cols));
-  const dx = b.runWebGPUProgram(new DxProgram(xhat.shape), [dy, xhat, weight, rstd, gstats], "float32", uniforms(rows, cols));
-  const sums = b.runWebGPUProgram(new ColumnSumsProgram([2, cols]), [dy, xhat], "float32", uniforms(rows, cols));
+  const gstats = b.runWebGPUProgram(new FlatProgram(GRAD_STATS, [rows, 4]), [dy, xhat, weight], "float32", uniforms(rows, cols));
+  const dx = b.runWebGPUProgram(new FlatProgram(DX, xhat.shape), [dy, xhat, weight, rstd, gstats], "float32", uniforms(rows, cols));
+  const sums = b.runWebGPUProgram(new FlatProgram(COLUMN_SUMS, [2, cols]), [dy, xhat], "float32", uniforms(rows, cols));
   const dw = call(b, "Slice", { x: sums }, { begin: [0, 0], size: [1, cols] });
   const db = call(b, "Slice", { x: sums }, { begin: [1, 0], size: [1, cols] });
   const dwFlat = call(b, "Reshape", { x: dw }, { shape: [cols] });

@@ -4,38 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { KERNEL_DIR, buildKernel, kernelVariants, type KernelFile } from "../../../src/backend/wasm/simd/build";
+import { KERNEL_DIR } from "../../../src/backend/wasm/simd/build";
+import { CANARY, describeKernelBinaries, filledMemory } from "../../helpers/kernel-binaries";
 
-const CANARY = 12345.5;
-
-function filledMemory(shared: boolean, pages = 1): WebAssembly.Memory {
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared });
-  new Float32Array(memory.buffer).fill(CANARY);
-  return memory;
-}
-
-describe("the AdamW kernel binaries", () => {
-  for (const file of Object.keys(kernelVariants("adamw")) as KernelFile[]) {
-    const shared = file.includes("shared");
-    it(`${file} is rebuilt byte for byte from assembly/adamw.ts and imports a ${shared ? "shared" : "plain"} memory only`, async () => {
-      const committed = fs.readFileSync(path.join(KERNEL_DIR, file));
-      const rebuilt = await buildKernel(file);
-      expect(Buffer.from(rebuilt).equals(committed), `${file} differs from a fresh build: run npm run build:kernels and commit`).toBe(true);
-      const mod = new WebAssembly.Module(new Uint8Array(rebuilt));
-      expect(WebAssembly.Module.imports(mod)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
-      expect(WebAssembly.Module.exports(mod)).toEqual([
-        { name: "adamwTorch", kind: "function" },
-        { name: "adamwLegacy", kind: "function" },
-      ]);
-      // The imported memory's sharing must be the build's (else the backend's memory is refused).
-      expect(() => new WebAssembly.Instance(mod, { env: { memory: filledMemory(!shared) } })).toThrow();
-      // No data segment, no start function: instantiating leaves the (backend's) memory untouched.
-      const memory = filledMemory(shared);
-      new WebAssembly.Instance(mod, { env: { memory } });
-      expect(new Float32Array(memory.buffer).every((x) => x === CANARY)).toBe(true);
-    });
-  }
-});
+describeKernelBinaries("adamw", ["adamwTorch", "adamwLegacy"]);
 
 /**
  * The update element by element in float64 with Math.fround after every operation: a float64 +, -, *, / or
