@@ -11,7 +11,7 @@ import { describeNativeGemm, NATIVE_GEMM_HOW, nativeGemmWanted } from "./wasm/na
 import { installNativeElementwise, nativeElementwiseActive, nativeElementwiseWanted, setNativeElementwise } from "./wasm/native-elementwise";
 import { setWasmBackend, wasmThreadsWanted } from "./wasm-threads";
 import { activateWebgpu, webgpuAdapterLine } from "./webgpu/backend";
-import { dawnInstalled, mayHaveHardwareAdapter, probeQuietly } from "./webgpu/quiet-probe";
+import { mayHaveHardwareAdapter, probeQuietly } from "./webgpu/quiet-probe";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -218,7 +218,7 @@ export async function selectDevice(options: { quiet?: boolean } = {}): Promise<D
  * Vulkan loader) or the package is absent.
  */
 function isHardwareWebgpu(): boolean {
-  if (!dawnInstalled() || !mayHaveHardwareAdapter()) return false;
+  if (!mayHaveHardwareAdapter()) return false;
   const found = probeQuietly();
   return typeof found !== "string" && !found.software;
 }

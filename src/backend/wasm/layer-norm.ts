@@ -21,29 +21,27 @@ export interface LayerNormImpl {
   layerNormGrad(backend: WasmBackendLike, dy: number, xhat: number, rstd: number, w: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
 }
 
+/**
+ * New heap tensors of `shapes`, then `run` with the byte offsets of `inputs` and of those outputs, in that
+ * order (taken after the allocations: they may grow the heap); returns the outputs.
+ */
+function onHeap(b: WasmBackendLike, inputs: tf.TensorInfo[], shapes: number[][], run: (offsets: number[]) => void): tf.TensorInfo[] {
+  const outputs = shapes.map((shape) => heapOutput(b, shape));
+  run([...inputs, ...outputs].map((t) => heapOffset(b, t.dataId)));
+  return outputs;
+}
+
 /** KitLayerNorm's kernel function on `impl`; `counted` runs once per call. */
 export function layerNormKernel(impl: LayerNormImpl, counted: () => void): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, weight, bias, eps, rows, cols } = layerNormInputs(inputs, attrs);
     const b = backend as unknown as WasmBackendLike;
-    const y = heapOutput(b, x.shape);
-    const xhat = heapOutput(b, x.shape);
-    const rstd = heapOutput(b, [...x.shape.slice(0, -1), 1]);
-    // Offsets after heapOutput: it may grow the heap.
-    impl.layerNorm(
-      b,
-      heapOffset(b, x.dataId),
-      heapOffset(b, weight.dataId),
-      heapOffset(b, bias.dataId),
-      heapOffset(b, y.dataId),
-      heapOffset(b, xhat.dataId),
-      heapOffset(b, rstd.dataId),
-      rows,
-      cols,
-      eps,
+    // y, xhat [rows, cols] and rstd [rows, 1].
+    const outputs = onHeap(b, [x, weight, bias], [x.shape, x.shape, [...x.shape.slice(0, -1), 1]], (at) =>
+      impl.layerNorm(b, at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, rows, cols, eps),
     );
     counted();
-    return [y, xhat, rstd];
+    return outputs;
   };
 }
 
@@ -52,23 +50,12 @@ export function layerNormGradKernel(impl: LayerNormImpl, counted: () => void): K
   return ({ inputs, backend }) => {
     const { dy, xhat, rstd, weight, rows, cols } = layerNormGradInputs(inputs);
     const b = backend as unknown as WasmBackendLike;
-    const dx = heapOutput(b, xhat.shape);
-    const dw = heapOutput(b, [cols]);
-    const db = heapOutput(b, [cols]);
-    impl.layerNormGrad(
-      b,
-      heapOffset(b, dy.dataId),
-      heapOffset(b, xhat.dataId),
-      heapOffset(b, rstd.dataId),
-      heapOffset(b, weight.dataId),
-      heapOffset(b, dx.dataId),
-      heapOffset(b, dw.dataId),
-      heapOffset(b, db.dataId),
-      rows,
-      cols,
+    // dx [rows, cols], dw and db [cols].
+    const outputs = onHeap(b, [dy, xhat, rstd, weight], [xhat.shape, [cols], [cols]], (at) =>
+      impl.layerNormGrad(b, at[0]!, at[1]!, at[2]!, at[3]!, at[4]!, at[5]!, at[6]!, rows, cols),
     );
     counted();
-    return [dx, dw, db];
+    return outputs;
   };
 }
 

@@ -24,6 +24,9 @@ export type FoundAdapter = { gpu: Gpu; adapter: Adapter; description: AdapterDes
 
 export const WEBGPU_INSTALL_HINT = "npm install --no-save webgpu@0.6.2";
 
+/** Why webgpu is unavailable where its package is absent. */
+export const DAWN_MISSING = `the webgpu package (Dawn) is not installed; install it with \`${WEBGPU_INSTALL_HINT}\``;
+
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render|warp/i;
 
 const NATIVE_BACKEND: Partial<Record<NodeJS.Platform, string>> = { linux: "Vulkan", darwin: "Metal", win32: "D3D12" };
@@ -37,7 +40,7 @@ export async function loadDawn(): Promise<DawnModule> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new Error(`the webgpu package (Dawn) is not installed; install it with \`${WEBGPU_INSTALL_HINT}\``);
+      throw new Error(DAWN_MISSING);
     }
     throw err;
   }
@@ -64,6 +67,16 @@ export async function findAdapter(dawn: DawnModule): Promise<FoundAdapter | null
   const glesGpu = dawn.create(["backend=opengles"]);
   const gles = await glesGpu.requestAdapter({ featureLevel: "compatibility" });
   return gles ? { gpu: glesGpu, adapter: gles, description: describe(gles, "OpenGL ES") } : null;
+}
+
+/** The adapter Dawn offers here (Dawn loaded and asked in this process), or why there is none, in one line. */
+export async function probeDawn(): Promise<FoundAdapter | string> {
+  try {
+    const found = await findAdapter(await loadDawn());
+    return found ?? "Dawn found no GPU adapter (no Vulkan/Metal/D3D12 device, and no OpenGL ES through EGL)";
+  } catch (err) {
+    return err instanceof Error ? err.message.split("\n")[0]! : String(err);
+  }
 }
 
 /** "NVIDIA RTX 4090 (nvidia, Dawn Vulkan)" / "llvmpipe... (Dawn OpenGL ES, software adapter)". */

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { installAccurateMath } from "./accurate-math";
 import { installWebgpuLayerNorm } from "./layer-norm";
-import { adapterLine, findAdapter, loadDawn, type FoundAdapter } from "./adapter";
+import { adapterLine, probeDawn, type FoundAdapter } from "./adapter";
 
 type TensorData = { values: unknown; dtype: string };
 type WebgpuBackendInternals = {
@@ -17,14 +17,7 @@ let probed: Promise<FoundAdapter | string> | null = null;
 
 /** The adapter Dawn offers here, or why there is none (cached: Dawn is asked once per process). */
 export function probeWebgpu(): Promise<FoundAdapter | string> {
-  probed ??= (async () => {
-    try {
-      const found = await findAdapter(await loadDawn());
-      return found ?? "Dawn found no GPU adapter (no Vulkan/Metal/D3D12 device, and no OpenGL ES through EGL)";
-    } catch (err) {
-      return err instanceof Error ? err.message.split("\n")[0]! : String(err);
-    }
-  })();
+  probed ??= probeDawn();
   return probed;
 }
 

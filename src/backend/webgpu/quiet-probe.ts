@@ -8,13 +8,13 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { findAdapter, loadDawn, WEBGPU_INSTALL_HINT, type AdapterDescription } from "./adapter";
+import { DAWN_MISSING, probeDawn, type AdapterDescription } from "./adapter";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const CHILD_FLAG = "KIT_WEBGPU_PROBE_CHILD";
 
 /** Whether the webgpu package can be imported from here, without importing it (ESM resolution, loader hooks included). */
-export function dawnInstalled(): boolean {
+function dawnInstalled(): boolean {
   try {
     // Some module runners (vitest's) have no import.meta.resolve; CommonJS resolution finds the same package.
     if (typeof import.meta.resolve === "function") import.meta.resolve("webgpu");
@@ -42,7 +42,7 @@ let answer: AdapterDescription | string | null = null;
 /** The adapter Dawn would give this process (its description), or why there is none; asked once, in a child. */
 export function probeQuietly(): AdapterDescription | string {
   if (answer !== null) return answer;
-  if (!dawnInstalled()) return (answer = `the webgpu package (Dawn) is not installed; install it with \`${WEBGPU_INSTALL_HINT}\``);
+  if (!dawnInstalled()) return (answer = DAWN_MISSING);
   const child = spawnSync(process.execPath, ["--import", "tsx", THIS_FILE], { encoding: "utf8", timeout: 60_000, env: { ...process.env, [CHILD_FLAG]: "1" } });
   const last = child.stdout?.trim().split("\n").at(-1) ?? "";
   try {
@@ -57,14 +57,8 @@ export function probeQuietly(): AdapterDescription | string {
 // The child: this file run as a program, told so by the environment (a bundle of the kit has this module inside
 // its one file, where comparing argv[1] with import.meta.url would match).
 if (process.env[CHILD_FLAG] === "1" && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  let line: string;
-  try {
-    const found = await findAdapter(await loadDawn());
-    line = JSON.stringify(found ? { description: found.description } : { error: "Dawn found no GPU adapter (no Vulkan/Metal/D3D12 device, and no OpenGL ES through EGL)" });
-  } catch (err) {
-    line = JSON.stringify({ error: err instanceof Error ? err.message.split("\n")[0] : String(err) });
-  }
-  process.stdout.write(`${line}\n`);
+  const found = await probeDawn();
+  process.stdout.write(`${JSON.stringify(typeof found === "string" ? { error: found } : { description: found.description })}\n`);
   // Dawn's instance may keep the event loop alive.
   process.exit(0);
 }
