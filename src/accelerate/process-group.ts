@@ -13,7 +13,9 @@
 // allReduce by halves (reduce-scatter, then all-gather): each rank reduces one half and sends it back, so both
 // cores add at once and the arrays travel from and into where they are. Every element is still reduced once,
 // in rank order, and the other rank receives those very bytes. It is kept because chapter 07 on MiniLM-L6 is
-// measurably slower without it (bench/NOTES.md, "One star, one sparse path"). Every other collective, on any
+// measurably slower without it (bench/NOTES.md, "One star, one sparse path"). On one host with the native
+// addon, those halves travel through memory both processes map (pair-memory.ts) and the socket carries only
+// a few bytes per message; the sum is the same either way (KIT_EXCHANGE). Every other collective, on any
 // number of processes, is the star.
 //
 // Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
