@@ -96,12 +96,22 @@ static napi_value shmCreate(napi_env env, napi_callback_info info) {
     throwErrno(env, "shm_open of", name);
     return NULL;
   }
-  if (ftruncate(fd, (off_t)bytes) != 0) {
+  // The pages are reserved now, on Linux: a /dev/shm too small for them (a container's 64 MB) is an error here,
+  // which the exchange answers by keeping its socket, rather than a SIGBUS at the first write past the space.
+#ifdef __linux__
+  int failed = posix_fallocate(fd, 0, (off_t)bytes);
+  if (failed != 0) errno = failed;
+  const char *step = "posix_fallocate of";
+#else
+  int failed = ftruncate(fd, (off_t)bytes) != 0;
+  const char *step = "ftruncate of";
+#endif
+  if (failed) {
     int saved = errno;
     close(fd);
     shm_unlink(name);
     errno = saved;
-    throwErrno(env, "ftruncate of", name);
+    throwErrno(env, step, name);
     return NULL;
   }
   napi_value buffer = mapToBuffer(env, fd, bytes, name);

@@ -82,8 +82,10 @@ export class PairMemory {
   private mine: Segment | null = null;
   /** A segment offered in the collective under way, not yet accepted. */
   private offered: (Segment & { name: string }) | null = null;
-  /** The peer refused an offer (another host): this direction stays on the socket. */
+  /** The peer refused an offer (another host), or no segment could be made: this direction stays on the socket. */
   private refused = false;
+  /** Why a segment could not be made, for describe(). */
+  private why = "";
   /** The peer's segment, as mapped here. */
   private theirs: Segment | null = null;
   /** The peer's segment offered in the collective under way: its reduced half of this one is still in the old. */
@@ -100,7 +102,16 @@ export class PairMemory {
     if (this.refused || halfCapacity === 0) return { area: null, offer: null };
     // Dropping the previous offer, if the collective that made it failed, leaves its name to unlink.
     if (this.offered) this.shm.unlink(this.offered.name);
-    const made = this.shm.create(halfCapacity * 2 * 4);
+    this.offered = null;
+    let made: { name: string; buffer: ArrayBuffer };
+    try {
+      made = this.shm.create(halfCapacity * 2 * 4);
+    } catch (err) {
+      // No room in /dev/shm (a container's is 64 MB by default): this direction keeps the socket.
+      this.refused = true;
+      this.why = (err as Error).message;
+      return { area: null, offer: null };
+    }
     this.offered = { name: made.name, f32: new Float32Array(made.buffer), capacity: halfCapacity };
     return { area: null, offer: { name: made.name, capacity: halfCapacity } };
   }
@@ -150,7 +161,7 @@ export class PairMemory {
     const out = this.mine !== null;
     const inn = this.theirs !== null;
     if (out && inn) return "shared memory";
-    if (!out && !inn) return "socket";
+    if (!out && !inn) return this.why ? `socket (${this.why})` : "socket";
     return out ? "shared memory out, socket in" : "socket out, shared memory in";
   }
 
