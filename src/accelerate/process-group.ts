@@ -132,7 +132,7 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   const initTimeoutMs = options.initTimeoutMs ?? initTimeoutFromEnv(env);
   if (dist.worldSize === 1) return new SingleProcessGroup(dist.localRank, timeoutMs);
   watchLauncher(env);
-  const shm = dist.worldSize === 2 ? pairSharedMemory(env) : null;
+  const shm = pairSharedMemory(env, dist.worldSize);
   const deadline = Date.now() + initTimeoutMs;
   const where = `${dist.masterAddr}:${dist.masterPort}`;
   if (dist.rank === 0) {
@@ -161,10 +161,13 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   return new TcpProcessGroup(dist.rank, dist.worldSize, dist.localRank, timeoutMs, peers, null, shm);
 }
 
-/** The shared memory a two-process exchange may use: KIT_EXCHANGE's choice, by default the addon's when built. */
-function pairSharedMemory(env: NodeJS.ProcessEnv): SharedMemory | null {
+/**
+ * The shared memory a two-process exchange may use: KIT_EXCHANGE's choice, by default the addon's when built.
+ * KIT_EXCHANGE is checked whatever the world size (a typo must not pass unnoticed on three processes).
+ */
+function pairSharedMemory(env: NodeJS.ProcessEnv, worldSize: number): SharedMemory | null {
   const mode = exchangeModeFromEnv(env);
-  if (mode === "socket") return null;
+  if (mode === "socket" || worldSize !== 2) return null;
   const got = sharedMemory();
   if ("shm" in got) return got.shm;
   if (mode === "shm") {
