@@ -244,6 +244,14 @@ describe("world size 1", () => {
   it("rejects a RANK outside WORLD_SIZE with a clear error", async () => {
     await expect(initProcessGroup({ env: { WORLD_SIZE: "2", RANK: "2" } })).rejects.toThrow(/RANK=2 is not below WORLD_SIZE=2/);
   });
+
+  it("rejects a KIT_EXCHANGE that is neither shm nor socket, on any number of processes, before connecting", async () => {
+    for (const worldSize of ["2", "3"]) {
+      await expect(initProcessGroup({ env: { WORLD_SIZE: worldSize, RANK: "1", MASTER_PORT: "1", KIT_EXCHANGE: "tcp" }, initTimeoutMs: 200 })).rejects.toThrow(
+        /^KIT_EXCHANGE=tcp: expected "shm" .* or "socket" .*; unset it to use shared memory when the native addon is built\.$/,
+      );
+    }
+  });
 });
 
 describe("loopback cost", () => {
