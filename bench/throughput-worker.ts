@@ -97,6 +97,7 @@ if (accelerator.isMainProcess) {
     lastLoss: losses[losses.length - 1]!,
     tensorsAfterFirstStep,
     tensorsAfterLastStep: tf.memory().numTensors,
+    exchange: (await accelerator.processGroup()).describeExchange(),
   };
   writeFileSync(`${o.outFile}.tmp`, JSON.stringify(run));
   renameSync(`${o.outFile}.tmp`, o.outFile);

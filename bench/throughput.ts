@@ -80,6 +80,8 @@ export interface ThroughputRun {
   /** tf.memory().numTensors after the first and the last timed step (equal when nothing leaks). */
   tensorsAfterFirstStep: number;
   tensorsAfterLastStep: number;
+  /** How rank 0's allReduce floats travelled: "shared memory", "socket" (KIT_EXCHANGE), or "none" for one process. */
+  exchange: string;
 }
 
 export interface AccelerateThroughputResult {
@@ -207,7 +209,7 @@ export function formatThroughput(r: AccelerateThroughputResult): string {
   const head = `${r.shape.name} (L${r.shape.numHiddenLayers}/H${r.shape.hiddenSize}), ${r.backend}, batch ${r.batchSize}x${r.seqLength} per process, ${r.steps} steps, ${r.sparseEmbeddingGradients ? "sparse" : "dense"} embedding exchange`;
   const rows = r.runs.map(
     (x) =>
-      `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}${x.numProcesses > 1 ? `, exchange ${((100 * x.syncMs) / x.stepMs).toFixed(0)}% of the step` : ""}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
+      `  ${x.numProcesses} process(es) x ${x.wasmThreads} thread(s): ${x.examplesPerSecond.toFixed(1)} examples/s  (step ${x.stepMs.toFixed(0)} ms = backward ${x.backwardMs.toFixed(0)} + exchange ${x.syncMs.toFixed(0)} + optimizer ${x.optimizerMs.toFixed(0)}${x.numProcesses > 1 ? `, exchange ${((100 * x.syncMs) / x.stepMs).toFixed(0)}% of the step, by ${x.exchange}` : ""}; CPU ${x.cpuMsPerStep.toFixed(0)} ms/step, exchange ${x.syncCpuMs.toFixed(0)})`,
   );
   const load = `load average ${r.loadAverageBefore.map((v) => v.toFixed(2)).join(" ")} before, ${r.loadAverageAfter.map((v) => v.toFixed(2)).join(" ")} after, ${r.cpus} cores`;
   const rounds = r.rounds > 1 ? `median of ${r.rounds} interleaved rounds (${r.speedupByRound.map((x) => `${x.toFixed(2)}x`).join(", ")}); ` : "";

@@ -38,4 +38,5 @@ napi_status registerAlea(napi_env env, napi_value exports);
 napi_status registerLayerNorm(napi_env env, napi_value exports);
 napi_status registerSoftmax(napi_env env, napi_value exports);
 napi_status registerColumnSum(napi_env env, napi_value exports);
+napi_status registerSharedMemory(napi_env env, napi_value exports);
 #endif

@@ -165,7 +165,7 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   if (registerElementwise(env, exports) != napi_ok || registerAlea(env, exports) != napi_ok ||
       registerLayerNorm(env, exports) != napi_ok || registerSoftmax(env, exports) != napi_ok ||
-      registerColumnSum(env, exports) != napi_ok) {
+      registerColumnSum(env, exports) != napi_ok || registerSharedMemory(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -1,6 +1,7 @@
 // npm install / npm ci run this (package.json "install"): build the native addon (native/*.c: the system BLAS's
 // sgemm, the GELU, LayerNorm and softmax kernels and the dropout masks for the wasm backend,
-// src/backend/wasm/native-gemm.ts), with the C compiler directly (no node-gyp, no python).
+// src/backend/wasm/native-gemm.ts; the shared memory of a two-process exchange), with the C compiler
+// directly (no node-gyp, no python).
 // It must never fail the install: without a compiler, Node's headers or the BLAS, it says so in one line and
 // the kit runs on the wasm backend's own GEMM.
 import { execFileSync } from "node:child_process";
@@ -9,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SOURCES = ["gemm.c", "elementwise.c", "layer-norm.c", "softmax.c", "column-sum.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
+const SOURCES = ["gemm.c", "elementwise.c", "layer-norm.c", "softmax.c", "column-sum.c", "shared-memory.c", "alea.c", "args.c"].map((f) => path.join(root, "native", f));
 // KIT_NATIVE_OUT and KIT_NATIVE_BASELINE_ONLY=1 are for test/backend/native-clones.test.ts: a second build, the
 // vector loops' baseline copy alone, elsewhere.
 const out = process.env.KIT_NATIVE_OUT ? path.resolve(process.env.KIT_NATIVE_OUT) : path.join(root, "native", "build", "gemm.node");
@@ -39,7 +40,7 @@ function build() {
   const args = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-std=c11", "-fPIC", "-shared", `-I${include}`, ...SOURCES, "-o", `${out}.tmp`];
   if (process.env.KIT_NATIVE_BASELINE_ONLY === "1") args.push("-DKIT_BASELINE_ONLY");
   if (mac) args.push("-undefined", "dynamic_lookup", "-framework", "Accelerate");
-  else args.push("-I/usr/include/openblas", "-lopenblas", "-lm");
+  else args.push("-I/usr/include/openblas", "-lopenblas", "-lm", "-lrt");
   fs.mkdirSync(outDir, { recursive: true });
   try {
     execFileSync(cc, args, { stdio: ["ignore", "ignore", "pipe"] });

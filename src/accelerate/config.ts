@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { parse, stringify } from "yaml";
 import { checkBackendEnvironment } from "../backend/environment";
+import { exchangeModeFromEnv } from "./env";
 import { launchProcesses } from "./launch";
 
 /** The keys accelerate writes for a CPU setup (`accelerate config default --cpu` / the questionnaire). */
@@ -299,6 +300,7 @@ export async function accelerateCli(argv: string[], io: CliIo = {}): Promise<num
       // Checked here, once: a missing script would otherwise fail in every rank, each with its own stack.
       if (!existsSync(script)) throw new Error(`accelerate launch: script ${script} not found (from ${process.cwd()}); check the path, e.g. chapters/07-accelerate.ts`);
       checkBackendEnvironment(env);
+      exchangeModeFromEnv(env);
       const result = await launchProcesses({
         script,
         args,

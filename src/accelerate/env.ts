@@ -55,6 +55,26 @@ export function initTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return intFrom(env, "KIT_INIT_TIMEOUT_MS", DEFAULT_INIT_TIMEOUT_MS, 1);
 }
 
+export const EXCHANGE_MODES = ["shm", "socket"] as const;
+export type ExchangeMode = (typeof EXCHANGE_MODES)[number];
+
+/**
+ * KIT_EXCHANGE, checked: how two processes exchange the allReduce's halves. "shm": through memory both map
+ * and a native sum (the native addon's; the default when it is built); "socket": through the socket, summed
+ * in JavaScript (what runs without the addon). The same bits either way. Undefined when unset.
+ */
+export function exchangeModeFromEnv(env: NodeJS.ProcessEnv = process.env): ExchangeMode | undefined {
+  const raw = env.KIT_EXCHANGE?.trim();
+  if (!raw) return undefined;
+  if (!(EXCHANGE_MODES as readonly string[]).includes(raw)) {
+    throw new Error(
+      `KIT_EXCHANGE=${raw}: expected "shm" (two processes on one host exchange through shared memory, native/shared-memory.c) ` +
+        `or "socket" (through their TCP socket, summed in JavaScript); unset it to use shared memory when the native addon is built.`,
+    );
+  }
+  return raw as ExchangeMode;
+}
+
 let watching = false;
 
 /**

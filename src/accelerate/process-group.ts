@@ -13,7 +13,9 @@
 // allReduce by halves (reduce-scatter, then all-gather): each rank reduces one half and sends it back, so both
 // cores add at once and the arrays travel from and into where they are. Every element is still reduced once,
 // in rank order, and the other rank receives those very bytes. It is kept because chapter 07 on MiniLM-L6 is
-// measurably slower without it (bench/NOTES.md, "One star, one sparse path"). Every other collective, on any
+// measurably slower without it (bench/NOTES.md, "One star, one sparse path"). On one host with the native
+// addon, those halves travel through memory both processes map (pair-memory.ts) and the socket carries only
+// a few bytes per message; the sum is the same either way (KIT_EXCHANGE). Every other collective, on any
 // number of processes, is the star.
 //
 // Failure: a closed socket or a timeout breaks the group. Rank 0 tells every surviving rank which rank
@@ -32,7 +34,9 @@ import {
   type Message,
   type Transferable,
 } from "./transport";
-import { collectiveTimeoutFromEnv, initTimeoutFromEnv, readDistributedEnv, watchLauncher } from "./env";
+import { collectiveTimeoutFromEnv, exchangeModeFromEnv, initTimeoutFromEnv, readDistributedEnv, watchLauncher } from "./env";
+import { Carried, PairMemory, decodeContributionHeader, decodeReducedHeader, encodeContributionHeader, encodeReducedHeader } from "./pair-memory";
+import { NATIVE_ADDON_HOW, sharedMemory, type SharedMemory } from "../backend/shared-memory";
 
 export type { Json, Transferable } from "./transport";
 export type ReduceOp = "sum" | "mean";
@@ -108,6 +112,11 @@ export interface ProcessGroup {
   /** Every rank's value, in rank order. */
   allGather<T extends Transferable>(value: T): Promise<T[]>;
   barrier(): Promise<void>;
+  /**
+   * How the allReduce's floats travel, as far as this rank knows: "shared memory" once two processes on one
+   * host have set it up (after their first allReduce), else "socket"; "none" for a single process.
+   */
+  describeExchange(): string;
   /** Leave the group: tell the others, close the sockets. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -123,11 +132,12 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   const initTimeoutMs = options.initTimeoutMs ?? initTimeoutFromEnv(env);
   if (dist.worldSize === 1) return new SingleProcessGroup(dist.localRank, timeoutMs);
   watchLauncher(env);
+  const shm = pairSharedMemory(env, dist.worldSize);
   const deadline = Date.now() + initTimeoutMs;
   const where = `${dist.masterAddr}:${dist.masterPort}`;
   if (dist.rank === 0) {
     const { server, peers } = await acceptPeers(dist.masterAddr, dist.masterPort, dist.worldSize, deadline, initTimeoutMs);
-    return new TcpProcessGroup(0, dist.worldSize, dist.localRank, timeoutMs, peers, server);
+    return new TcpProcessGroup(0, dist.worldSize, dist.localRank, timeoutMs, peers, server, shm);
   }
   const connected = await connectWithRetry(dist.masterAddr, dist.masterPort, deadline);
   const socket = new FramedSocket(connected.socket, connected.reads);
@@ -148,7 +158,22 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   }
   const peers: (FramedSocket | null)[] = new Array(dist.worldSize).fill(null);
   peers[0] = socket;
-  return new TcpProcessGroup(dist.rank, dist.worldSize, dist.localRank, timeoutMs, peers, null);
+  return new TcpProcessGroup(dist.rank, dist.worldSize, dist.localRank, timeoutMs, peers, null, shm);
+}
+
+/**
+ * The shared memory a two-process exchange may use: KIT_EXCHANGE's choice, by default the addon's when built.
+ * KIT_EXCHANGE is checked whatever the world size (a typo must not pass unnoticed on three processes).
+ */
+function pairSharedMemory(env: NodeJS.ProcessEnv, worldSize: number): SharedMemory | null {
+  const mode = exchangeModeFromEnv(env);
+  if (mode === "socket" || worldSize !== 2) return null;
+  const got = sharedMemory();
+  if ("shm" in got) return got.shm;
+  if (mode === "shm") {
+    throw new Error(`KIT_EXCHANGE=shm: the native addon's shared memory is not available (${got.why}). To get it: ${NATIVE_ADDON_HOW}; or unset KIT_EXCHANGE.`);
+  }
+  return null;
 }
 
 async function listen(host: string, port: number): Promise<net.Server> {
@@ -421,13 +446,37 @@ function rangeBytes(arrays: Float32Array[], start: number, end: number): Uint8Ar
   return parts;
 }
 
-/** Elements start..end of the arrays (laid end to end) become their reduction with `other` (a peer's), in rank order. */
-function reduceRangeWith(arrays: Float32Array[], start: number, end: number, other: Float32Array, rank: number, op: ReduceOp): void {
+/**
+ * Elements start..end of the arrays (laid end to end) become their reduction with `other` (a peer's), in rank
+ * order; `copy`, when given, receives them too.
+ */
+function reduceRangeWith(
+  arrays: Float32Array[],
+  start: number,
+  end: number,
+  other: Float32Array,
+  rank: number,
+  op: ReduceOp,
+  copy: Float32Array | null,
+  sumPair: SharedMemory["sumPair"] | null,
+): void {
   forEachInRange(arrays, start, end, (a, from, to, at) => {
     const mine = a.subarray(from, to);
     const theirs = other.subarray(at, at + (to - from));
-    reduceDense(rank === 0 ? [mine, theirs] : [theirs, mine], op, 2, mine);
+    const [first, second] = rank === 0 ? [mine, theirs] : [theirs, mine];
+    const into = copy ? copy.subarray(at, at + (to - from)) : null;
+    if (sumPair) {
+      sumPair(first, second, op === "mean" ? 0.5 : 1, mine, into);
+    } else {
+      reduceDense([first, second], op, 2, mine);
+      into?.set(mine);
+    }
   });
+}
+
+/** Elements start.. of the arrays laid end to end, copied into `into` (its length says how many). */
+function copyFromRange(arrays: Float32Array[], start: number, into: Float32Array): void {
+  forEachInRange(arrays, start, start + into.length, (a, from, to, at) => into.set(a.subarray(from, to), at));
 }
 
 /** values into elements start.. of the arrays laid end to end. */
@@ -487,6 +536,9 @@ class SingleProcessGroup implements ProcessGroup {
     return [cloneValue(value)];
   }
   async barrier(): Promise<void> {}
+  describeExchange(): string {
+    return "none";
+  }
   async destroy(): Promise<void> {}
 }
 
@@ -500,6 +552,7 @@ class TcpProcessGroup implements ProcessGroup {
   /** Rejects the collective in flight, if any (set while one runs). */
   private failCurrent: ((err: ProcessGroupError) => void) | null = null;
   private currentName = "";
+  private readonly pairMemory: PairMemory | null;
 
   constructor(
     readonly rank: number,
@@ -509,7 +562,10 @@ class TcpProcessGroup implements ProcessGroup {
     /** Rank 0: a socket per peer rank (index 0 unused). Other ranks: index 0 is the socket to rank 0. */
     private readonly peers: (FramedSocket | null)[],
     private readonly server: net.Server | null,
+    /** Two processes with the native addon (KIT_EXCHANGE unset or "shm"): its shared memory and native sum. */
+    private readonly shm: SharedMemory | null,
   ) {
+    this.pairMemory = shm && worldSize === 2 ? new PairMemory(shm) : null;
     peers.forEach((socket, r) => socket?.onClose(() => this.onPeerClosed(r, socket)));
     this.setRef(false);
   }
@@ -589,10 +645,15 @@ class TcpProcessGroup implements ProcessGroup {
     return this.exchange(Kind.Barrier, new Uint8Array(0), () => new Uint8Array(0)).then(() => undefined);
   }
 
+  describeExchange(): string {
+    return this.pairMemory?.describe() ?? "socket";
+  }
+
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     await this.tail.catch(() => undefined);
     this.destroyed = true;
+    this.pairMemory?.release();
     await Promise.all(
       this.peers.map(async (p) => {
         if (!p || p.isClosed) return;
@@ -689,31 +750,46 @@ class TcpProcessGroup implements ProcessGroup {
     const half = Math.ceil(total / 2);
     const mine = this.rank === 0 ? { start: 0, end: half } : { start: half, end: total };
     const theirs = this.rank === 0 ? { start: half, end: total } : { start: 0, end: half };
+    const memory = this.pairMemory;
     pending.add(peer);
-    // 1. This rank's contribution to the peer's half, after its element count, which must be the peer's.
-    const count = new Uint8Array(Uint32Array.of(total).buffer);
-    const sentContribution = this.sendTo(peer, socket, seq, Kind.AllReduce, [count, ...rangeBytes(arrays, theirs.start, theirs.end)]);
+    // 1. This rank's contribution to the peer's half, after its element count, which must be the peer's: in
+    // this rank's shared segment when the peer reads it, else in the message.
+    const { area, offer } = memory ? memory.contributionArea(theirs.end - theirs.start, half) : { area: null, offer: null };
+    if (area) copyFromRange(arrays, theirs.start, area);
+    const head = encodeContributionHeader(total, area ? Carried.InSegment : Carried.Inline, offer);
+    const sentContribution = this.sendTo(peer, socket, seq, Kind.AllReduce, area ? [head] : [head, ...rangeBytes(arrays, theirs.start, theirs.end)]);
     sentContribution.catch(() => undefined); // awaited below; a failure is also the receive's
     const contribution = await this.recvFrom(peer, Kind.AllReduce, seq);
-    const peerTotal = contribution.payload.byteLength >= 4 ? new DataView(contribution.payload.buffer, contribution.payload.byteOffset).getUint32(0, true) : -1;
-    if (peerTotal !== total || contribution.payload.byteLength !== 4 + (mine.end - mine.start) * 4) {
+    const got = decodeContributionHeader(contribution.payload);
+    const inline = got?.carried === Carried.Inline ? (contribution.payload.byteLength - got.floatsAt) / 4 : mine.end - mine.start;
+    if (!got || got.total !== total || inline !== mine.end - mine.start) {
       throw new ProcessGroupError(
-        `allReduce: rank ${peer} sent ${peerTotal} floats but rank ${this.rank} has ${total}; every rank must reduce tensors of the same shapes`,
+        `allReduce: rank ${peer} sent ${got?.total ?? -1} floats but rank ${this.rank} has ${total}; every rank must reduce tensors of the same shapes`,
         peer,
       );
     }
-    reduceRangeWith(arrays, mine.start, mine.end, bytesAsF32(contribution.payload.subarray(4)), this.rank, op);
+    const accepted = got.offer !== null && memory !== null && memory.accept(got.offer);
+    const other = got.carried === Carried.InSegment ? memory?.peerContribution(mine.end - mine.start) : bytesAsF32(contribution.payload.subarray(got.floatsAt));
+    if (!other) throw new ProcessGroupError(`allReduce: rank ${peer} said its contribution is in shared memory this rank has not mapped`, peer);
+    // The reduced half goes straight into this rank's segment too, when the peer reads it from there.
+    const reducedArea = memory?.reducedArea(mine.end - mine.start) ?? null;
+    reduceRangeWith(arrays, mine.start, mine.end, other, this.rank, op, reducedArea, this.shm?.sumPair ?? null);
     socket.recycle(contribution.payload);
     // 2. The reduced half to the peer; the peer's reduced half into this rank's arrays, once the kernel has
     // taken this rank's own contribution from there.
-    const sentHalf = this.sendTo(peer, socket, seq, Kind.AllReduce, rangeBytes(arrays, mine.start, mine.end));
+    const reducedHead = encodeReducedHeader(reducedArea ? Carried.InSegment : Carried.Inline, accepted);
+    const sentHalf = this.sendTo(peer, socket, seq, Kind.AllReduce, reducedArea ? [reducedHead] : [reducedHead, ...rangeBytes(arrays, mine.start, mine.end)]);
     sentHalf.catch(() => undefined);
     const reduced = await this.recvFrom(peer, Kind.AllReduce, seq);
-    if (reduced.payload.byteLength !== (theirs.end - theirs.start) * 4) {
-      throw new ProcessGroupError(`allReduce: rank ${peer} sent a reduced half of ${reduced.payload.byteLength} bytes, expected ${(theirs.end - theirs.start) * 4}`, peer);
+    const back = decodeReducedHeader(reduced.payload);
+    const want = theirs.end - theirs.start;
+    const values = back?.carried === Carried.InSegment ? memory?.peerReduced(want) : back ? bytesAsF32(reduced.payload.subarray(back.floatsAt)) : null;
+    if (!back || !values || values.length !== want) {
+      throw new ProcessGroupError(`allReduce: rank ${peer} sent a reduced half of ${values ? values.length * 4 : "unreadable"} bytes, expected ${want * 4}`, peer);
     }
+    memory?.endCollective(back.accepted);
     await sentContribution;
-    copyIntoRange(arrays, theirs.start, bytesAsF32(reduced.payload));
+    copyIntoRange(arrays, theirs.start, values);
     socket.recycle(reduced.payload);
     // The caller may change its arrays once this resolves.
     await sentHalf;
@@ -813,6 +889,7 @@ class TcpProcessGroup implements ProcessGroup {
     if (this.broken && !this.brokenByLeave) return;
     this.broken = err;
     this.brokenByLeave = false;
+    this.pairMemory?.release();
     if (this.rank !== 0) return;
     const abort = encodeAbort(err.message.replace(/^rank 0: /, ""), err.rank);
     this.peers.forEach((p, r) => {

@@ -1,14 +1,16 @@
 // Real processes on 127.0.0.1: the collectives' results, their bitwise agreement across ranks, and how
 // the group fails when a rank dies or hangs.
 import { describe, expect, it } from "vitest";
-import { f32, readRank, runRanks } from "./helpers";
-import { rankInputs, rowInputs, SHARD_LENGTHS } from "./fixtures/inputs";
+import { readdirSync } from "node:fs";
+import { f32, readRank, runRanks as spawnRanks } from "./helpers";
+import { EXCHANGE_SIZES, rankInputs, rowInputs, SHARD_LENGTHS } from "./fixtures/inputs";
 import { initProcessGroup } from "../../src/accelerate/process-group";
+import { sharedMemory } from "../../src/backend/shared-memory";
 
 type Basic = {
   sum: string; mean: string; many: string[]; bf: string; bj: unknown; bu: number[];
   gf: string[]; gn: number[][]; gj: unknown[]; sparseIndices: number[]; sparseRows: string; dense: string;
-  sortedSparseIndices: number[]; sortedSparseRows: string; denseMean: string;
+  sortedSparseIndices: number[]; sortedSparseRows: string; denseMean: string; exchange: string;
 };
 
 /** The exact float64 sum of the ranks' float32 inputs, then one rounding: the documented contract. */
@@ -26,12 +28,34 @@ function bytesEqual(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-describe.each([2, 3])("process group with %i processes", (n) => {
+const shmBuilt = "shm" in sharedMemory();
+
+/** The ranks' shared memory segments still named in /dev/shm (each creator removes its names once opened). */
+function leftInDevShm(pids: number[]): string[] {
+  if (process.platform !== "linux") return [];
+  return readdirSync("/dev/shm").filter((f) => pids.some((pid) => f.startsWith(`kit-${pid}-`)));
+}
+
+// Two processes exchange through shared memory when the addon is built (KIT_EXCHANGE unset or "shm"), else
+// through their socket ("socket"); three or more through rank 0. Every test runs in each way.
+const GROUPS = [
+  { n: 2, exchange: "shm", label: "2 processes, shared memory" },
+  { n: 2, exchange: "socket", label: "2 processes, socket" },
+  { n: 3, exchange: "", label: "3 processes" },
+].filter((g) => g.exchange !== "shm" || shmBuilt);
+
+describe.each(GROUPS)("process group with $label", ({ n, exchange }) => {
+  const env: Record<string, string> = exchange ? { KIT_EXCHANGE: exchange } : {};
+  const runRanks = (script: string, args: string[], worldSize: number, extra: Record<string, string> = {}) => spawnRanks(script, args, worldSize, { ...env, ...extra });
+  const expectedExchange = n === 2 && exchange === "shm" ? "shared memory" : "socket";
+
   it("allReduce, allReduceMany, broadcast, allGather and allReduceRows agree on every rank", async () => {
-    const { exits, outDir } = await runRanks("collectives-worker.ts", ["basic"], n);
+    const { exits, outDir, pids } = await runRanks("collectives-worker.ts", ["basic"], n);
     exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
     const res = Array.from({ length: n }, (_, r) => readRank<Basic>(outDir, r)!);
     const ranks = Array.from({ length: n }, (_, r) => r);
+    for (const r of ranks) expect(res[r]!.exchange, `rank ${r}'s exchange`).toBe(expectedExchange);
+    expect(leftInDevShm(pids)).toEqual([]);
 
     const sum = expectedSum(ranks.map((r) => rankInputs(r, 1001)));
     const mean = expectedSum(ranks.map((r) => rankInputs(r, 1001)), n);
@@ -113,10 +137,27 @@ describe.each([2, 3])("process group with %i processes", (n) => {
     }
   });
 
+  it("allReduce of lengths that grow, shrink and repeat: each result the rank-ordered sum, whatever carries it", async () => {
+    const { exits, outDir, pids } = await runRanks("collectives-worker.ts", ["sizes"], n);
+    exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
+    const res = Array.from({ length: n }, (_, r) => readRank<{ results: string[]; exchanges: string[]; many: string[] }>(outDir, r)!);
+    const ranks = Array.from({ length: n }, (_, r) => r);
+    EXCHANGE_SIZES.forEach((len, k) => {
+      const want = expectedSum(ranks.map((r) => rankInputs(r, len, 600 + k)), k % 2 === 0 ? 1 : n);
+      for (const r of ranks) expect(bytesEqual(f32(res[r]!.results[k]!), want), `collective ${k} (${len} floats), rank ${r}`).toBe(true);
+    });
+    const many = [[700, 701], [3, 702], [900, 703]].map(([len, salt]) => expectedSum(ranks.map((r) => rankInputs(r, len!, salt))));
+    for (const r of ranks) res[r]!.many.forEach((m, k) => expect(bytesEqual(f32(m), many[k]!), `allReduceMany part ${k}, rank ${r}`).toBe(true));
+    // From the first collective on, the floats travel as configured, through every segment replacement.
+    for (const r of ranks) expect(new Set(res[r]!.exchanges), `rank ${r}`).toEqual(new Set([expectedExchange]));
+    expect(leftInDevShm(pids)).toEqual([]);
+  });
+
   it("a rank killed mid-collective: every other rank fails within 30 s naming it", async () => {
     const victim = n - 1;
-    const { exits, outDir } = await runRanks("collectives-worker.ts", ["die"], n, { VICTIM_RANK: String(victim) });
+    const { exits, outDir, pids } = await runRanks("collectives-worker.ts", ["die"], n, { VICTIM_RANK: String(victim) });
     expect(exits[victim]!.signal).toBe("SIGKILL");
+    expect(leftInDevShm(pids)).toEqual([]);
     for (let r = 0; r < n; r++) {
       if (r === victim) continue;
       expect(exits[r]!.code, `rank ${r}: ${exits[r]!.stderr}`).toBe(3);
@@ -171,6 +212,20 @@ describe.each([2, 3])("process group with %i processes", (n) => {
   });
 });
 
+describe.runIf(shmBuilt)("two processes, one of them without shared memory (KIT_EXCHANGE=socket, as without the addon)", () => {
+  it.each(["shm,socket", "socket,shm"])("EXCHANGE_BY_RANK=%s: both send by socket, to the same bits", async (byRank) => {
+    const { exits, outDir, pids } = await spawnRanks("collectives-worker.ts", ["sizes"], 2, { EXCHANGE_BY_RANK: byRank });
+    exits.forEach((e, r) => expect(e.code, `rank ${r} stderr: ${e.stderr}`).toBe(0));
+    const res = [0, 1].map((r) => readRank<{ results: string[]; exchanges: string[] }>(outDir, r)!);
+    EXCHANGE_SIZES.forEach((len, k) => {
+      const want = expectedSum([0, 1].map((r) => rankInputs(r, len, 600 + k)), k % 2 === 0 ? 1 : 2);
+      for (const r of [0, 1]) expect(bytesEqual(f32(res[r]!.results[k]!), want), `collective ${k}, rank ${r}`).toBe(true);
+    });
+    for (const r of [0, 1]) expect(new Set(res[r]!.exchanges), `rank ${r}`).toEqual(new Set(["socket"]));
+    expect(leftInDevShm(pids)).toEqual([]);
+  });
+});
+
 describe("world size 1", () => {
   it("is a trivial group: no sockets, collectives are the identity", async () => {
     const pg = await initProcessGroup({ env: { WORLD_SIZE: "1" } });
@@ -189,11 +244,19 @@ describe("world size 1", () => {
   it("rejects a RANK outside WORLD_SIZE with a clear error", async () => {
     await expect(initProcessGroup({ env: { WORLD_SIZE: "2", RANK: "2" } })).rejects.toThrow(/RANK=2 is not below WORLD_SIZE=2/);
   });
+
+  it("rejects a KIT_EXCHANGE that is neither shm nor socket, on any number of processes, before connecting", async () => {
+    for (const worldSize of ["2", "3"]) {
+      await expect(initProcessGroup({ env: { WORLD_SIZE: worldSize, RANK: "1", MASTER_PORT: "1", KIT_EXCHANGE: "tcp" }, initTimeoutMs: 200 })).rejects.toThrow(
+        /^KIT_EXCHANGE=tcp: expected "shm" .* or "socket" .*; unset it to use shared memory when the native addon is built\.$/,
+      );
+    }
+  });
 });
 
 describe("loopback cost", () => {
   it("allReduce of BERT-Tiny's dense gradient (17.6 MB) and of the used embedding rows only: completes on 2 processes (timings printed)", async () => {
-    const { exits, outDir } = await runRanks("collectives-worker.ts", ["bench"], 2);
+    const { exits, outDir } = await spawnRanks("collectives-worker.ts", ["bench"], 2);
     exits.forEach((e, r) => expect(e.code, `rank ${r}: ${e.stderr}`).toBe(0));
     const rec = readRank<{ floats: number; times: number[]; rowTimes: number[] }>(outDir, 0)!;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -1,7 +1,8 @@
 // The native kernels' AVX2 copies (GCC target_clones, chosen at load time on a CPU with AVX2) against a second
-// build of the baseline copies alone (KIT_NATIVE_BASELINE_ONLY=1): bit for bit the same on every kernel, so a
-// run gives the same numbers on CPUs with and without AVX2 (the build forbids fused multiply-adds, and every
-// loop adds in a fixed order; native/vector-clones.h). The dropout masks' alea draws run in scalar uint64 code.
+// build of the baseline copies alone (KIT_NATIVE_BASELINE_ONLY=1): bit for bit the same on every kernel and on the
+// two-process exchange's pair sum, so a run gives the same numbers on CPUs with and without AVX2 (the build
+// forbids fused multiply-adds, and every loop adds in a fixed order; native/vector-clones.h). The dropout masks'
+// alea draws run in scalar uint64 code.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -77,5 +78,21 @@ describe.runIf(built)("the native kernels' AVX2 copies and their baseline copies
     expect(differ, `${differ} of ${usual.length} values differ`).toBe(0);
     // The comparison is not empty: the outputs are numbers, not the zeros the heap started with.
     expect(new Float32Array(usual.buffer).filter((v) => v !== 0).length).toBeGreaterThan(usual.length / 2);
+  });
+
+  it("the two-process exchange's pair sum (native/shared-memory.c): the same bits, sum and mean", () => {
+    const gen = new Generator("test/native-clones-pair");
+    const a = gen.normalArray(N, 0, 3);
+    const b = gen.normalArray(N, 0, 1e-3);
+    type PairSum = { sumPair(a: Float32Array, b: Float32Array, scale: number, out: Float32Array, copy: Float32Array | null): void };
+    for (const scale of [1, 0.5]) {
+      const [usual, base] = [nativeKernels as unknown as PairSum, baseline as unknown as PairSum].map((k) => {
+        const out = new Float32Array(N);
+        k.sumPair(a, b, scale, out, null);
+        return new Uint32Array(out.buffer);
+      });
+      expect(usual).toEqual(base);
+      expect(new Float32Array(usual!.buffer).some((v, i) => v !== a[i])).toBe(true);
+    }
   });
 });

@@ -168,6 +168,7 @@ const CASES: Case[] = [
   { name: "KIT_BACKEND=webgl in chapter 03", category: "environment", chapter: "03-model.ts", args: [], env: { KIT_BACKEND: "webgl" }, culprit: "KIT_BACKEND=webgl", fix: /one of tensorflow-gpu/, code: 2 },
   { name: "KIT_WASM_THREADS=abc in chapter 05", category: "environment", chapter: "05-training-loop.ts", args: [], env: { KIT_WASM_THREADS: "abc" }, culprit: "KIT_WASM_THREADS=abc", fix: /from 1 to 4/, code: 2 },
   { name: "KIT_WASM_THREADS=abc under the launcher", category: "environment", args: ["accelerate", "launch", "--num-processes", "2", "script.mjs"], files: { "script.mjs": "" }, env: { KIT_WASM_THREADS: "abc" }, culprit: "KIT_WASM_THREADS=abc", fix: /from 1 to 4/ },
+  { name: "KIT_EXCHANGE=tcp under the launcher", category: "environment", args: ["accelerate", "launch", "--num-processes", "2", "script.mjs"], files: { "script.mjs": "" }, env: { KIT_EXCHANGE: "tcp" }, culprit: "KIT_EXCHANGE=tcp", fix: /expected "shm" .* or "socket"/ },
   // ---- output folder ----
   { name: "--output-dir /proc/nope", category: "output folder", args: ["train", "--output-dir", "/proc/nope"], culprit: "/proc/nope", fix: /choose a folder you can write to/ },
   { name: "--output-dir a file", category: "output folder", args: ["train", "--output-dir", "afile"], files: { afile: "x" }, culprit: "{dir}/afile", fix: /is a file, not a folder; choose another --output-dir/, untouched: ["afile"] },
