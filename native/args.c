@@ -6,18 +6,22 @@ int nativeFail(napi_env env, const char *msg) {
   return 0;
 }
 
-// The heap: a Float32Array over an ArrayBuffer or a SharedArrayBuffer (the threaded wasm build's memory).
-int getHeap(napi_env env, napi_value v, float **data, size_t *floats) {
+int getFloat32Array(napi_env env, napi_value v, float **data, size_t *floats, const char *msg) {
   napi_typedarray_type type;
   size_t length, offset;
   void *ptr;
   napi_value ab;
   if (napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset) != napi_ok || type != napi_float32_array) {
-    return nativeFail(env, "native addon: the heap argument must be a Float32Array");
+    return nativeFail(env, msg);
   }
   *data = (float *)ptr;
   *floats = length;
   return 1;
+}
+
+// The heap: a Float32Array over an ArrayBuffer or a SharedArrayBuffer (the threaded wasm build's memory).
+int getHeap(napi_env env, napi_value v, float **data, size_t *floats) {
+  return getFloat32Array(env, v, data, floats, "native addon: the heap argument must be a Float32Array");
 }
 
 int getInt(napi_env env, napi_value v, int64_t *out) {

@@ -17,6 +17,8 @@
   } while (0)
 
 int nativeFail(napi_env env, const char *msg);
+// A Float32Array's data and length (over any buffer); else throws `msg`.
+int getFloat32Array(napi_env env, napi_value v, float **data, size_t *floats, const char *msg);
 int getHeap(napi_env env, napi_value v, float **data, size_t *floats);
 int getInt(napi_env env, napi_value v, int64_t *out);
 int getNum(napi_env env, napi_value v, double *out);

@@ -178,16 +178,6 @@ VECTOR_CLONES static void sumPair(const float *a, const float *b, double scale, 
   }
 }
 
-static int getFloats(napi_env env, napi_value v, float **data, size_t *n, const char *msg) {
-  napi_typedarray_type type;
-  void *ptr;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, n, &ptr, &ab, &offset) != napi_ok || type != napi_float32_array) return nativeFail(env, msg);
-  *data = (float *)ptr;
-  return 1;
-}
-
 static int overlaps(const float *x, const float *y, size_t n) {
   return n > 0 && x < y + n && y < x + n;
 }
@@ -201,13 +191,13 @@ static napi_value sumPairJs(napi_env env, napi_callback_info info) {
   size_t na, nb, nout, ncopy = 0;
   double scale;
   const char *notF32 = "shared memory: sumPair expects Float32Arrays (copy may be null)";
-  if (!getFloats(env, argv[0], &a, &na, notF32) || !getFloats(env, argv[1], &b, &nb, notF32) || !getNum(env, argv[2], &scale) ||
-      !getFloats(env, argv[3], &out, &nout, notF32)) {
+  if (!getFloat32Array(env, argv[0], &a, &na, notF32) || !getFloat32Array(env, argv[1], &b, &nb, notF32) || !getNum(env, argv[2], &scale) ||
+      !getFloat32Array(env, argv[3], &out, &nout, notF32)) {
     return NULL;
   }
   napi_valuetype copyType;
   CHECK(napi_typeof(env, argv[4], &copyType));
-  if (copyType != napi_null && !getFloats(env, argv[4], &copy, &ncopy, notF32)) return NULL;
+  if (copyType != napi_null && !getFloat32Array(env, argv[4], &copy, &ncopy, notF32)) return NULL;
   if (nb != na || nout != na || (copy != NULL && ncopy != na)) {
     nativeFail(env, "shared memory: sumPair's arrays must all have the same length");
     return NULL;

@@ -100,9 +100,6 @@ export class PairMemory {
   contributionArea(n: number, halfCapacity: number): { area: Float32Array | null; offer: { name: string; capacity: number } | null } {
     if (this.mine && n <= this.mine.capacity) return { area: this.mine.f32.subarray(0, n), offer: null };
     if (this.refused || halfCapacity === 0) return { area: null, offer: null };
-    // Dropping the previous offer, if the collective that made it failed, leaves its name to unlink.
-    if (this.offered) this.shm.unlink(this.offered.name);
-    this.offered = null;
     let made: { name: string; buffer: ArrayBuffer };
     try {
       made = this.shm.create(halfCapacity * 2 * 4);
